@@ -1,0 +1,5 @@
+"""``python -m mkfeeds``."""
+
+from mkfeeds.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""The command line: options -> settings -> build() -> summary. The only place that
+turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from mkfeeds import __version__
+from mkfeeds.build import BuildResult, StrictFailure, build
+from mkfeeds.config import Settings, load_config
+from mkfeeds.errors import MkfeedsError
+from mkfeeds.model import Problem
+
+EXIT_OK = 0  # every article published or deliberately withheld
+EXIT_REJECTED = 1  # feeds written, but some articles were rejected (named on stderr)
+EXIT_FAILED = 2  # nothing built: bad options or config, unreadable input, unwritable output, --strict
+EXIT_INTERNAL = 70  # a bug in mkfeeds (EX_SOFTWARE); the traceback is printed
+PROGRESS_THRESHOLD = 2000  # files; smaller builds finish before a bar is worth drawing
+
+
+def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``build`` and ``check``; each mirrors a config key."""
+    decorators = [
+        click.option("--input", "-i", "input_", type=click.Path(path_type=Path),
+                     help="Folder of article files, walked recursively.  [default: seeds]"),
+        click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Config file.  [default: ./mkfeeds.toml, else [tool.mkfeeds] in ./pyproject.toml]"),
+        click.option("--base-url", help="Public URL of the output folder, for the feeds' self links."),
+        click.option("--site-url", help="The site's home page.  [default: the base URL]"),
+        click.option("--drafts/--no-drafts", default=None, help="Include articles with published: false."),
+        click.option("--future/--no-future", default=None,
+                     help="Include articles dated after now (scheduled)."),
+        click.option("--timezone", help="Time zone of dates written without an offset.  [default: UTC]"),
+        click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors."),
+        click.option("--verbose", "-v", is_flag=True, default=None,
+                     help="Also list withheld articles and every file written."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="mkfeeds")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Publish a folder of articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
+
+    With no command, runs `mkfeeds build` with its defaults: seeds/ -> out/.
+
+    \b
+    Exit status:
+      0  every article published or deliberately withheld
+      1  feeds written, but some articles were rejected (named on stderr)
+      2  nothing built (bad options or config, unwritable output, --strict)
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build_command)
+
+
+@cli.command("build")
+@_options
+@click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder the feeds are written to.  [default: out]")
+@click.option("--limit", type=click.IntRange(min=0), help="Entries per feed, newest first; 0 = all.  [default: 50]")
+@click.option("--strict/--no-strict", default=None,
+              help="Fail, writing nothing, if any article is rejected.")
+@click.option("--cache", type=click.Path(path_type=Path, dir_okay=False),
+              help="Incremental build cache file.  [default: ./.mkfeeds-cache.sqlite]")
+@click.option("--no-cache", is_flag=True, default=False, help="Build from scratch; do not read or write the cache.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes for cold builds; 0 = all cores.")
+def build_command(no_cache: bool = False, **options: Any) -> None:
+    """Build the feeds from a folder of articles."""
+    if no_cache:
+        options["cache"] = False
+    settings = _settings(options)
+    now = datetime.now(timezone.utc)
+    _warn_placeholder(settings)
+    try:
+        with _progress(settings) as bar:
+            result = build(settings, now, progress=bar.update if bar else None)
+    except StrictFailure as failure:
+        _print_problems(settings, failure.result.problems)
+        _fail(str(failure))
+    except MkfeedsError as exc:
+        _fail(str(exc))
+    _print_problems(settings, result.problems)
+    if settings.verbose:
+        for name in result.files_written:
+            click.echo(f"wrote {settings.output / name}", err=True)
+    if not settings.quiet:
+        click.echo(summary_line(settings, result))
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@cli.command("check")
+@_options
+def check_command(**options: Any) -> None:
+    """Check every article as a build would, and write nothing.
+
+    Lists each problem as FILE:LINE: SEVERITY: FIELD: MESSAGE. Exits 1 if any
+    article would be rejected, 0 otherwise: use it in a content repository's CI.
+    """
+    settings = _settings(options)
+    now = datetime.now(timezone.utc)
+    try:
+        result = build(settings, now, write=False)
+    except MkfeedsError as exc:
+        _fail(str(exc))
+    for problem in result.problems:
+        if problem.severity == "error" or not settings.quiet:
+            click.echo(_format(settings, problem))
+    if not settings.quiet:
+        click.echo(
+            f"mkfeeds check: {result.published} publishable, {result.withheld} withheld, "
+            f"{result.rejected} rejected, {sum(p.severity == 'warning' for p in result.problems)} warnings"
+        )
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+def _settings(options: dict[str, Any]) -> Settings:
+    config_file = options.pop("config_file", None)
+    overrides = {name.rstrip("_").replace("_", "-"): value for name, value in options.items()}
+    try:
+        return load_config(config_file, overrides, Path.cwd())
+    except MkfeedsError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mkfeeds: error: {message}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+def _warn_placeholder(settings: Settings) -> None:
+    if settings.uses_placeholder_url and not settings.quiet:
+        click.echo(
+            f"mkfeeds: warning: no base-url configured; self links use the placeholder "
+            f"{settings.base_url} (set base-url in mkfeeds.toml or pass --base-url)",
+            err=True,
+        )
+
+
+def _progress(settings: Settings) -> Any:
+    if settings.quiet or not sys.stderr.isatty():
+        return nullcontext(None)
+    from mkfeeds.source import discover  # counting files is cheap next to parsing them
+    total = len(discover(settings.input)) if settings.input.is_dir() else 0
+    if total < PROGRESS_THRESHOLD:
+        return nullcontext(None)
+    return click.progressbar(length=total, label="Reading articles", file=sys.stderr)
+
+
+def _format(settings: Settings, problem: Problem) -> str:
+    shown = Problem(problem.severity, str(settings.input / problem.path), problem.message,
+                    problem.field, problem.line)
+    return str(shown)
+
+
+def _print_problems(settings: Settings, problems: list[Problem]) -> None:
+    for problem in problems:
+        if problem.severity == "error" or not settings.quiet:
+            click.echo(_format(settings, problem), err=True)
+
+
+def summary_line(settings: Settings, result: BuildResult) -> str:
+    written, unchanged = len(result.files_written), len(result.files_unchanged)
+    withheld = (f"{result.withheld} withheld ({result.drafts} draft"
+                f"{'' if result.drafts == 1 else 's'}, {result.scheduled} scheduled)")
+    return (
+        f"mkfeeds: {written} feed file{'' if written == 1 else 's'} written, {unchanged} unchanged "
+        f"in {settings.output}/; {result.entries} entr{'y' if result.entries == 1 else 'ies'} "
+        f"published from {result.published} article{'' if result.published == 1 else 's'}; "
+        f"{withheld}; {result.rejected} rejected"
+    )
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="mkfeeds")
+    except SystemExit:
+        raise
+    except Exception:  # a bug: keep the traceback, with a distinct exit status
+        traceback.print_exc()
+        click.echo("mkfeeds: internal error (a bug in mkfeeds); please report it with the traceback above",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)

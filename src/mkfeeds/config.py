@@ -1,0 +1,171 @@
+"""Settings: defaults, then the config file, then command-line options on top.
+
+The config file is ``mkfeeds.toml`` in the working directory, else ``[tool.mkfeeds]`` in
+``pyproject.toml``, or the file named by ``--config``. Keys are the long option names
+(``base-url``, ``limit``, ...) plus feed metadata. Unknown keys are errors that list the
+known ones. Parsing is pure (``settings_from_mapping``); ``load_config`` is the thin I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mkfeeds.errors import ConfigError
+from mkfeeds.urls import BadURL, absolute_url
+
+PLACEHOLDER_URL = "https://example.com/"
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a build needs to know besides the articles."""
+
+    input: Path = Path("seeds")
+    output: Path = Path("out")
+    base_url: str = PLACEHOLDER_URL  # where the feed files are served; for self links
+    site_url: str | None = None  # the home page; defaults to base_url
+    title: str = "mkfeeds sample feed"
+    description: str = "Articles published with mkfeeds (placeholder description: set it in mkfeeds.toml)"
+    language: str | None = None
+    author: str | None = None  # feed author name; defaults to the title
+    author_url: str | None = None
+    icon: str | None = None
+    copyright: str | None = None
+    limit: int = 50
+    timezone: str = "UTC"
+    drafts: bool = False
+    future: bool = False
+    strict: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    rss_file: str = "rss.xml"
+    atom_file: str = "atom.xml"
+    json_file: str = "feed.json"
+    stylesheet: bool = True
+    cache: Path | None = Path(".mkfeeds-cache.sqlite")
+    jobs: int = 0  # worker processes for cold builds; 0 = all cores
+
+    @property
+    def home_url(self) -> str:
+        return self.site_url or self.base_url
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def uses_placeholder_url(self) -> bool:
+        return self.base_url == PLACEHOLDER_URL
+
+
+KEYS = {f.name.replace("_", "-"): f for f in fields(Settings)}
+
+
+def settings_from_mapping(values: dict[str, Any], source: str | None = None) -> Settings:
+    """Check and convert config keys (kebab-case) into ``Settings``."""
+    unknown = sorted(set(values) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]!r}; known keys: {', '.join(sorted(KEYS))}", source)
+    converted = {KEYS[key].name: _convert(key, value, source) for key, value in values.items()
+                 if value is not None}
+    settings = Settings(**converted)
+    if len({settings.rss_file, settings.atom_file, settings.json_file}) != 3:
+        raise ConfigError("rss-file, atom-file and json-file must be three different names", source)
+    return settings
+
+
+def _convert(key: str, value: Any, source: str | None) -> Any:
+    def bad(what: str) -> ConfigError:
+        return ConfigError(f"{key} {what}", source)
+
+    if key in ("drafts", "future", "strict", "quiet", "verbose", "stylesheet"):
+        if not isinstance(value, bool):
+            raise bad("must be true or false")
+        return value
+    if key in ("limit", "jobs"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad("must be a whole number, 0 or more")
+        return value
+    if key in ("input", "output", "cache"):
+        if key == "cache" and value is False:
+            return None
+        if not isinstance(value, (str, Path)) or not str(value):
+            raise bad("must be a path")
+        return Path(value).expanduser()
+    if not isinstance(value, str):
+        raise bad("must be text")
+    if key in ("base-url", "site-url", "author-url", "icon"):
+        try:
+            url = absolute_url(value)
+        except BadURL as exc:
+            raise bad(f"must be an absolute http(s) URL: it {exc}") from None
+        return url if key != "base-url" or url.endswith("/") else url + "/"
+    if key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad("must be an IANA time zone name such as UTC or Europe/Paris") from None
+        return value
+    if key in ("rss-file", "atom-file", "json-file"):
+        if not _FILE_NAME.match(value) or value in (".", ".."):
+            raise bad("must be a plain file name (letters, digits, '.', '-', '_')")
+        return value
+    if key == "language" and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", value):
+        raise bad("must be a language tag such as en or en-GB")
+    if not value.strip():
+        raise bad("must not be empty")
+    return value.strip()
+
+
+def find_config_file(cwd: Path) -> tuple[Path, str | None] | None:
+    """``mkfeeds.toml``, else ``pyproject.toml`` with a ``[tool.mkfeeds]`` table."""
+    own = cwd / "mkfeeds.toml"
+    if own.is_file():
+        return own, None
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        return pyproject, "tool.mkfeeds"
+    return None
+
+
+def read_config_file(path: Path, table: str | None = None) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("config file not found", str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file ({exc.strerror})", str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", str(path)) from None
+    if table:
+        for part in table.split("."):
+            document = document.get(part, {})
+            if not isinstance(document, dict):
+                raise ConfigError(f"[{table}] must be a table", str(path))
+    return document
+
+
+def load_config(config_file: Path | None, overrides: dict[str, Any], cwd: Path) -> Settings:
+    """Defaults <- config file <- command-line options (``overrides``, kebab-case keys,
+    ``None`` meaning "not given"). Paths in a config file are relative to its folder."""
+    values: dict[str, Any] = {}
+    found = (config_file, None) if config_file else find_config_file(cwd)
+    if found:
+        path, table = found
+        values = read_config_file(path, table)
+        source = str(path) if not table else f"{path} [{table}]"
+        settings_from_mapping(values, source)  # blame the file for its own mistakes
+        folder = path.parent
+        if folder.resolve() != cwd.resolve():
+            for key in ("input", "output", "cache"):
+                if isinstance(values.get(key), str) and not Path(values[key]).expanduser().is_absolute():
+                    values[key] = str(folder / values[key])
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return settings_from_mapping({**values, **given}, "command line" if given else None)

@@ -1,0 +1,334 @@
+"""Article -> Entry: every front-matter rule in one place. Pure: no I/O, no clock.
+
+Each field of the seed shape is either mapped by a function below or deliberately left
+out (see ``LEFT_OUT``); nothing else reaches a feed. A rule that cannot use a required
+value raises ``ArticleError`` (the article is rejected); an optional value that cannot be
+used is dropped with a warning, and the article is still published.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any, Callable
+
+from mkfeeds import text
+from mkfeeds.dates import BadDate, parse_date
+from mkfeeds.errors import ArticleError
+from mkfeeds.model import Article, Author, Entry, Image, Link, Problem
+from mkfeeds.urls import BadURL, absolute_url, site_of_domain
+
+# Size limits per field, in characters; longer text is cut at a word with an ellipsis.
+TITLE_MAX = 500
+SUMMARY_MAX = 5_000
+NAME_MAX = 200
+CATEGORY_MAX = 100
+BODY_MAX = 200_000
+MAX_CATEGORIES = 30
+MAX_IMAGES = 5
+MAX_RELATED = 10
+
+# Keys of the seed shape that never reach a feed, and why.
+LEFT_OUT = {
+    "secured": "opaque private blob",
+    "ampWebUrl": "AMP copies are for search engines, not feed readers",
+    "cdnAmpWebUrl": "AMP cache copy of ampWebUrl",
+    "quality": "internal ranking; used only to filter and sort custom feeds",
+    "heat": "internal ranking; used only to sort custom feeds",
+    "type": "internal content type; used only to filter custom feeds",
+    "images[].isCached": "internal cache flag",
+    "related[].excerpt, related[].images, related[].quality": "a related item is shown as a titled link",
+}
+
+PUBLISH_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSettings:
+    """What the rules depend on besides the article itself."""
+
+    site_url: str  # relative URLs are resolved against it
+    zone: tzinfo  # naive times are read in it
+
+
+@dataclass(slots=True)
+class _Context:
+    article: Article
+    settings: MappingSettings
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self, key: str) -> int | None:
+        return self.article.key_lines.get(key.split(".")[0].split("[")[0])
+
+    def fail(self, key: str, message: str) -> ArticleError:
+        return ArticleError(self.article.path, message, field=key, line=self.line(key))
+
+    def warn(self, key: str, message: str) -> None:
+        self.problems.append(
+            Problem("warning", self.article.path, message, field=key, line=self.line(key)))
+
+    def text(self, key: str, value: Any, limit: int, *, required: bool = False) -> str | None:
+        """A plain-text value: cleaned, white space trimmed, cut to ``limit``."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise self.fail(key, "is missing" if value is None else "is empty")
+            return None
+        if isinstance(value, bool):
+            problem = "is a yes/no value, not text: put it in quotes"
+            if required:
+                raise self.fail(key, problem)
+            self.warn(key, problem + "; left out")
+            return None
+        if isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, str):
+            if required:
+                raise self.fail(key, "must be text")
+            self.warn(key, "must be text; left out")
+            return None
+        cleaned = text.clean(value)
+        if cleaned != value:
+            self.warn(key, "characters that feeds cannot carry were removed")
+        cleaned = cleaned.strip()
+        if not cleaned:
+            if required:
+                raise self.fail(key, "is empty")
+            return None
+        if len(cleaned) > limit:
+            self.warn(key, f"longer than {limit} characters; shortened")
+            cleaned = text.truncate(cleaned, limit)
+        return cleaned
+
+    def url(self, key: str, value: Any, *, required: bool = False) -> str | None:
+        if value is None or value == "":
+            if required:
+                raise self.fail(key, "is missing")
+            return None
+        if not isinstance(value, str):
+            if required:
+                raise self.fail(key, "must be a URL")
+            self.warn(key, "must be a URL; left out")
+            return None
+        try:
+            return absolute_url(text.clean(value), self.settings.site_url)
+        except BadURL as exc:
+            if required:
+                raise self.fail(key, str(exc)) from None
+            self.warn(key, f"{exc}; left out")
+            return None
+
+
+def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, list[Problem]]:
+    """The entry an article becomes, and the warnings met on the way.
+
+    Raises ``ArticleError`` when the article cannot be published at all."""
+    ctx = _Context(article, settings)
+    meta = article.meta
+    title = ctx.text("title", meta.get("title"), TITLE_MAX, required=True)
+    assert title is not None
+    title = text.one_line(title)
+    draft = not _publish_flag(ctx, meta)
+    published = _date(ctx, "publishedDateTime", meta.get("publishedDateTime"), required=True)
+    assert published is not None
+    updated = _date(ctx, "updatedDateTime", meta.get("updatedDateTime")) or published
+    updated = max(updated, published, key=lambda d: d.timestamp())
+    url, external = _links(ctx, meta)
+    provider = _provider(ctx, meta.get("provider"))
+    body = meta.get("content") if not article.body.strip() else article.body
+    entry = Entry(
+        id=url,
+        url=url,
+        title=title,
+        published=published,
+        updated=updated,
+        source=article.path,
+        summary=ctx.text("excerpt", meta.get("excerpt"), SUMMARY_MAX),
+        external_url=external,
+        author=provider,
+        categories=_categories(ctx, meta),
+        images=_images(ctx, meta.get("images")),
+        related=_related(ctx, meta.get("related")),
+        language=_language(ctx, meta.get("locale")),
+        draft=draft,
+        has_body=isinstance(body, str) and bool(body.strip()),
+        quality=_number(meta.get("quality")),
+        heat=_number(meta.get("heat")),
+        kind=meta.get("type") if isinstance(meta.get("type"), str) else None,
+        provider_key=_provider_key(provider, meta.get("provider")),
+    )
+    return entry, ctx.problems
+
+
+def body_markdown(article: Article) -> str:
+    """The Markdown source of an article's full content: its body, else the API's
+    ``content`` field; cleaned and cut to ``BODY_MAX``."""
+    body = article.body if article.body.strip() else article.meta.get("content")
+    if not isinstance(body, str):
+        return ""
+    return text.truncate(text.clean(body), BODY_MAX)
+
+
+def _publish_flag(ctx: _Context, meta: dict[str, Any]) -> bool:
+    """Fails closed: only a clear yes publishes, only a clear no withholds quietly."""
+    if "published" not in meta:
+        return True
+    value = meta["published"]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in PUBLISH_WORDS:
+        return PUBLISH_WORDS[value.strip().lower()]
+    raise ctx.fail("published", "must be true or false; the article is withheld until it is clear")
+
+
+def _date(ctx: _Context, key: str, value: Any, *, required: bool = False) -> datetime | None:
+    if value is None or value == "":
+        if required:
+            raise ctx.fail(key, "is missing")
+        return None
+    try:
+        return parse_date(value, ctx.settings.zone)
+    except BadDate as exc:
+        if required:
+            raise ctx.fail(key, str(exc)) from None
+        ctx.warn(key, f"{exc}; left out")
+        return None
+
+
+def _links(ctx: _Context, meta: dict[str, Any]) -> tuple[str, str | None]:
+    """The entry link (``webUrl``, else ``originalUrl``) and, when it differs, the
+    original publisher's URL."""
+    if meta.get("webUrl") is not None:
+        url = ctx.url("webUrl", meta.get("webUrl"), required=True)
+        original = ctx.url("originalUrl", meta.get("originalUrl"))
+    else:
+        if meta.get("originalUrl") is None:
+            raise ctx.fail("webUrl", "is missing (and there is no originalUrl)")
+        url = original = ctx.url("originalUrl", meta.get("originalUrl"), required=True)
+    assert url is not None
+    return url, (original if original != url else None)
+
+
+def _provider(ctx: _Context, value: Any) -> Author | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        name = ctx.text("provider", value, NAME_MAX)
+        return Author(text.one_line(name)) if name else None
+    if not isinstance(value, dict):
+        ctx.warn("provider", "must be a mapping with name and domain; left out")
+        return None
+    name = ctx.text("provider.name", value.get("name"), NAME_MAX)
+    site = None
+    domain = value.get("domain")
+    if isinstance(domain, str) and domain.strip():
+        try:
+            site = site_of_domain(text.clean(domain))
+        except BadURL:
+            ctx.warn("provider.domain", "is not a domain name; left out")
+    elif domain is not None:
+        ctx.warn("provider.domain", "must be a domain name; left out")
+    if not name:
+        name = domain.strip() if site and isinstance(domain, str) else None
+    return Author(text.one_line(name), site) if name else None
+
+
+def _provider_key(author: Author | None, value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("domain"), str) and author and author.url:
+        return value["domain"].strip().lower()
+    return author.name if author else None
+
+
+def _string_list(ctx: _Context, key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
+    if not isinstance(items, list):
+        ctx.warn(key, "must be a list of names; left out")
+        return []
+    names = []
+    for index, item in enumerate(items):
+        name = ctx.text(f"{key}[{index}]", item, CATEGORY_MAX)
+        if name:
+            names.append(text.one_line(name))
+    return names
+
+
+def _categories(ctx: _Context, meta: dict[str, Any]) -> tuple[str, ...]:
+    """``category``, ``categories``, ``topics`` and ``tags``, in that order, without
+    repeats (compared case-insensitively)."""
+    seen: dict[str, str] = {}
+    for key in ("category", "categories", "topics", "tags"):
+        for name in _string_list(ctx, key, meta.get(key)):
+            seen.setdefault(name.casefold(), name)
+    names = tuple(seen.values())
+    if len(names) > MAX_CATEGORIES:
+        ctx.warn("topics", f"more than {MAX_CATEGORIES} categories; the rest left out")
+    return names[:MAX_CATEGORIES]
+
+
+def _items(ctx: _Context, key: str, value: Any, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """The mapping items of a list field, each with its field name for messages."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        ctx.warn(key, "must be a list; left out")
+        return []
+    if len(value) > limit:
+        ctx.warn(key, f"more than {limit} items; the rest left out")
+    items = []
+    for index, item in enumerate(value[:limit]):
+        if isinstance(item, dict):
+            items.append((f"{key}[{index}]", item))
+        elif item is not None:
+            ctx.warn(f"{key}[{index}]", "must be a mapping; left out")
+    return items
+
+
+def _images(ctx: _Context, value: Any) -> tuple[Image, ...]:
+    images = []
+    for name, item in _items(ctx, "images", value, MAX_IMAGES):
+        url = ctx.url(f"{name}.url", item.get("url"))
+        if url:
+            images.append(Image(url, _dimension(item.get("width")), _dimension(item.get("height"))))
+    return tuple(images)
+
+
+def _dimension(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100_000:
+        return value
+    return None
+
+
+def _related(ctx: _Context, value: Any) -> tuple[Link, ...]:
+    links = []
+    for name, item in _items(ctx, "related", value, MAX_RELATED):
+        key = "webUrl" if item.get("webUrl") is not None else "originalUrl"
+        url = ctx.url(f"{name}.{key}", item.get(key))
+        title = ctx.text(f"{name}.title", item.get("title"), TITLE_MAX)
+        if url and title:
+            links.append(Link(url, text.one_line(title)))
+        elif url:
+            ctx.warn(f"{name}.title", "is missing; related item left out")
+    return tuple(links)
+
+
+def _language(ctx: _Context, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and _LOCALE.match(value.strip().replace("_", "-")):
+        return value.strip().replace("_", "-")
+    ctx.warn("locale", "is not a language tag like en or en-GB; left out")
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+FieldRule = Callable[[_Context, Any], Any]

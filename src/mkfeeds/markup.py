@@ -1,0 +1,81 @@
+"""Markdown -> safe HTML. The only importer of the Markdown library and the sanitizer.
+
+markdown-it-py is CommonMark-compliant; nh3 (Rust's ammonia) is an allow-list
+sanitizer: no script, no event handler, no style, no unsafe URL survives it. Relative
+links and image sources are made absolute against the article's own link, since a feed
+reader has no base URL of its own to resolve them with.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+from mkfeeds.model import Link
+from mkfeeds.urls import BadURL, absolute_url
+
+_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
+    "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "time", "tr", "u", "ul",
+})
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "time": {"datetime"},
+}
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark")
+
+
+def render_markdown(source: str, base_url: str) -> str:
+    """CommonMark to sanitized HTML, URLs absolute against ``base_url``."""
+    return sanitize(_markdown().render(source), base_url) if source.strip() else ""
+
+
+def sanitize(fragment: str, base_url: str) -> str:
+    def keep_url(tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in _URL_ATTRIBUTES:
+            return value
+        try:
+            return absolute_url(value, base_url)
+        except BadURL:
+            return None
+
+    return nh3.clean(
+        fragment,
+        tags=set(_TAGS),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        attribute_filter=keep_url,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    ).strip()
+
+
+def related_list(links: tuple[Link, ...]) -> str:
+    """The ``related`` items as a short HTML list a reader shows under the article."""
+    if not links:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(link.url)}">{html.escape(link.title)}</a></li>' for link in links
+    )
+    return f"<h2>Related</h2>\n<ul>{items}</ul>"
+
+
+def paragraph(plain: str) -> str:
+    """Plain text as an HTML paragraph (line breaks kept)."""
+    return "<p>" + html.escape(plain).replace("\n", "<br>\n") + "</p>"

@@ -1,0 +1,119 @@
+"""Typed data that flows through the pipeline. No I/O, no behaviour beyond derivations.
+
+``Article`` is what a file says, uninterpreted; ``Entry`` is one format-neutral feed item;
+``Feed`` is everything a renderer needs. Renderers read only these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one input file. ``error`` rejects the article; ``warning``
+    publishes it with the named field cleaned or dropped."""
+
+    severity: Severity
+    path: str
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line else "")
+        fld = f"{self.field}: " if self.field else ""
+        return f"{where}: {self.severity}: {fld}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One input file as read: front matter (a mapping), body text, where keys stand."""
+
+    path: str  # relative to the input folder, POSIX separators; used in every message
+    meta: dict[str, Any]
+    body: str
+    key_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> 1-based line
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A titled link: a related article."""
+
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One feed item, format-neutral. Text fields are plain text, already cleaned;
+    ``content_html`` is sanitized HTML, filled in only for entries that are published."""
+
+    id: str
+    url: str
+    title: str
+    published: datetime
+    updated: datetime
+    source: str  # the article's path, for messages and tie-breaking duplicates
+    summary: str | None = None
+    external_url: str | None = None
+    author: Author | None = None
+    categories: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    related: tuple[Link, ...] = ()
+    language: str | None = None
+    draft: bool = False
+    has_body: bool = False
+    content_html: str | None = None
+    # Fields used by custom feed filters and sorts, never rendered.
+    quality: float | None = None
+    heat: float | None = None
+    kind: str | None = None
+    provider_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMeta:
+    """Feed-level metadata shared by the three formats of one feed."""
+
+    title: str
+    description: str
+    site_url: str
+    author: Author
+    language: str | None = None
+    icon: str | None = None
+    copyright: str | None = None
+    generator: str = "mkfeeds"
+    generator_version: str = ""
+    generator_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """What a renderer needs: metadata, the feed's own public URLs, and its entries,
+    newest first. ``updated`` is derived from the entries, never the clock."""
+
+    meta: FeedMeta
+    rss_url: str
+    atom_url: str
+    json_url: str
+    updated: datetime
+    entries: tuple[Entry, ...]
+    stylesheet: str | None = None  # href of an XSL stylesheet for browsers, or None

@@ -1,0 +1,88 @@
+"""The one place that pins feedgen's defaults (see shared/guides/feeds.md).
+
+feedgen stamps *now* into feed and entry dates, advertises itself as generator,
+prepends entries, picks the RSS channel link by call order, and drops ``rel`` from Atom
+entry links. Every renderer goes through ``new_generator`` and ``add_entries`` so none
+of those defaults can reach a feed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+
+from mkfeeds.model import Entry, Feed
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class _NoFeedExtension(BaseExtension):
+    pass
+
+
+class AtomEntryExtras(BaseEntryExtension):
+    """Atom entry parts feedgen 1.0 cannot write: typed links (its entry-link code
+    loses ``rel``, bugs #135/#143) and a per-entry ``xml:lang``."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+        self.language: str | None = None
+
+    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
+        for attributes in self.links:
+            xml_elem("link", entry, **attributes)
+        if self.language:
+            entry.set(XML_LANG, self.language)
+        return entry
+
+
+def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
+    """A generator with the feed-level fields every format shares, pinned."""
+    meta = feed.meta
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.load_extension("media", atom=True, rss=True)
+    fg.register_extension("mkfeeds", _NoFeedExtension, AtomEntryExtras, atom=True, rss=False)
+    fg.title(meta.title)
+    fg.link(href=self_url, rel="self", type=self_type)  # first: the RSS channel link is the last call
+    fg.link(href=meta.site_url, rel="alternate", type="text/html")
+    fg.generator(meta.generator, version=meta.generator_version, uri=meta.generator_url)
+    if meta.language:
+        fg.language(meta.language)
+    if meta.copyright:
+        fg.rights(meta.copyright)
+    return fg
+
+
+def add_entries(fg: FeedGenerator, feed: Feed, fill: Callable[[FeedEntry, Entry], None]) -> None:
+    """Entries in the feed's order (feedgen prepends by default)."""
+    for entry in feed.entries:
+        fe = fg.add_entry(order="append")
+        fe.title(entry.title)
+        fe.link(href=entry.url, rel="alternate")
+        fe.published(entry.published)
+        fe.updated(entry.updated)
+        for name in entry.categories:
+            fe.category(term=name)
+        for position, image in enumerate(entry.images):
+            attributes = {"url": image.url, "medium": "image"}
+            if image.width and image.height:
+                attributes |= {"width": str(image.width), "height": str(image.height)}
+            fe.media.content(group=None, **attributes)
+            if position == 0:
+                fe.media.thumbnail(group=None, **{k: v for k, v in attributes.items() if k != "medium"})
+        fill(fe, entry)
+
+
+def with_stylesheet(document: bytes, href: str | None) -> bytes:
+    """Insert an ``xml-stylesheet`` processing instruction after the XML declaration,
+    so browsers render the feed as a page; feed readers ignore it."""
+    if not href:
+        return document
+    declaration_end = document.index(b"?>") + 2
+    instruction = f'\n<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
+    return document[:declaration_end] + instruction + document[declaration_end:]

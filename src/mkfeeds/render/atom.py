@@ -1,0 +1,37 @@
+"""Atom 1.0 (RFC 4287)."""
+
+from __future__ import annotations
+
+from feedgen.entry import FeedEntry
+
+from mkfeeds.model import Entry, Feed
+from mkfeeds.render._feedgen import add_entries, new_generator, with_stylesheet
+
+
+def render_atom(feed: Feed) -> bytes:
+    meta = feed.meta
+    fg = new_generator(feed, feed.atom_url, "application/atom+xml")
+    fg.id(feed.atom_url)
+    fg.subtitle(meta.description)
+    fg.author({"name": meta.author.name, **({"uri": meta.author.url} if meta.author.url else {})})
+    fg.updated(feed.updated)
+    if meta.icon:
+        fg.icon(meta.icon)
+    add_entries(fg, feed, _fill)
+    return with_stylesheet(fg.atom_str(pretty=True, encoding="UTF-8"), feed.stylesheet)
+
+
+def _fill(fe: FeedEntry, entry: Entry) -> None:
+    fe.id(entry.id)
+    if entry.summary:
+        fe.summary(entry.summary, type="text")
+    if entry.content_html:
+        fe.content(entry.content_html, type="html")
+    if entry.author:
+        fe.author({"name": entry.author.name, **({"uri": entry.author.url} if entry.author.url else {})})
+    extras = fe.mkfeeds
+    if entry.external_url:
+        extras.links.append({"rel": "via", "href": entry.external_url, "type": "text/html"})
+    for link in entry.related:
+        extras.links.append({"rel": "related", "href": link.url, "title": link.title})
+    extras.language = entry.language

@@ -1,0 +1,58 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written with ``json``.
+
+Optional keys are omitted rather than written as ``null``, as the spec expects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mkfeeds.model import Author, Entry, Feed
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json(feed: Feed) -> bytes:
+    meta = feed.meta
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "title": meta.title,
+        "home_page_url": meta.site_url,
+        "feed_url": feed.json_url,
+        "description": meta.description,
+    }
+    if meta.icon:
+        document["icon"] = meta.icon
+    document["authors"] = [_author(meta.author)]
+    if meta.language:
+        document["language"] = meta.language
+    document["items"] = [_item(entry) for entry in feed.entries]
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _author(author: Author) -> dict[str, str]:
+    return {"name": author.name, **({"url": author.url} if author.url else {})}
+
+
+def _item(entry: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url}
+    if entry.external_url:
+        item["external_url"] = entry.external_url
+    item["title"] = entry.title
+    if entry.summary:
+        item["summary"] = entry.summary
+    if entry.content_html:
+        item["content_html"] = entry.content_html
+    else:
+        item["content_text"] = entry.summary or entry.title
+    if entry.images:
+        item["image"] = entry.images[0].url
+    item["date_published"] = entry.published.isoformat()
+    item["date_modified"] = entry.updated.isoformat()
+    if entry.author:
+        item["authors"] = [_author(entry.author)]
+    if entry.categories:
+        item["tags"] = list(entry.categories)
+    if entry.language:
+        item["language"] = entry.language
+    return item

@@ -1,0 +1,40 @@
+"""Plain-text cleaning shared by every text field: pure functions, no I/O.
+
+XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF; feedgen fails late
+on them and JSON readers choke on surrogates. C1 controls (U+0080-U+009F) are legal XML
+but draw W3C warnings and are never meaningful in text, so they go too.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+ELLIPSIS = "\u2026"
+
+
+def clean(text: str) -> str:
+    """Remove characters that cannot travel in XML 1.0 (and C1 controls)."""
+    return _FORBIDDEN.sub("", text)
+
+
+def has_forbidden(text: str) -> bool:
+    return _FORBIDDEN.search(text) is not None
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to at most ``limit`` characters at a word boundary when one is near, marking
+    the cut with an ellipsis. Done on plain text, before any escaping, so no entity or
+    tag is ever cut in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
+
+def one_line(text: str) -> str:
+    """Collapse runs of white space (titles, names) into single spaces."""
+    return " ".join(text.split())

@@ -1,0 +1,75 @@
+"""URL checks and normalisation: only absolute http(s) URLs with a host reach output."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+
+SAFE_SCHEMES = frozenset({"http", "https"})
+MAX_URL_LENGTH = 2048
+# Characters kept as they are when re-quoting; everything else (spaces, non-ASCII,
+# quotes, angle brackets) is percent-encoded, and existing escapes survive.
+_SAFE_CHARS = "/:@!$&'()*+,;=-._~%?#[]"
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
+_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+class BadURL(ValueError):
+    """The value is not a URL that may be published; the message says why."""
+
+
+def absolute_url(value: str, base: str | None = None) -> str:
+    """Return ``value`` as an absolute, ASCII-safe http(s) URL, resolving a relative
+    reference against ``base``; raise BadURL otherwise."""
+    raw = value.strip()
+    if not raw:
+        raise BadURL("is empty")
+    if len(raw) > MAX_URL_LENGTH:
+        raise BadURL(f"is longer than {MAX_URL_LENGTH} characters")
+    if _CONTROL.search(raw.replace(" ", "")):
+        raise BadURL("contains control characters")
+    scheme = urlsplit(raw).scheme.lower() if ":" in raw else ""
+    if scheme and scheme not in SAFE_SCHEMES:
+        raise BadURL(f"uses the {scheme!r} scheme; only http and https are published"
+                     if scheme.isalnum() and len(scheme) < 20 else "is not an http(s) URL")
+    if not scheme:
+        if base is None:
+            raise BadURL("is relative and there is no base URL to resolve it against")
+        raw = urljoin(base, raw)
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+        port = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        raise BadURL("is not a well-formed URL") from None
+    if parts.scheme.lower() not in SAFE_SCHEMES:
+        raise BadURL("is not an http(s) URL")
+    if not host:
+        raise BadURL("has no host")
+    host = _ascii_host(host)
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.username or parts.password:
+        raise BadURL("contains credentials")
+    path = quote(parts.path, safe=_SAFE_CHARS) or "/"
+    return urlunsplit(
+        (parts.scheme.lower(), netloc, path,
+         quote(parts.query, safe=_SAFE_CHARS), quote(parts.fragment, safe=_SAFE_CHARS))
+    )
+
+
+def _ascii_host(host: str) -> str:
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise BadURL("has a host name that is not valid") from None
+    if host.startswith("[") or ":" in host:  # IPv6 literal
+        return f"[{host.strip('[]')}]"
+    if not _HOST.match(host):
+        raise BadURL("has a host name that is not valid")
+    return host.lower()
+
+
+def site_of_domain(domain: str) -> str:
+    """``technologyreview.com`` -> ``https://technologyreview.com/``."""
+    return absolute_url(f"https://{domain.strip().strip('/')}/")
