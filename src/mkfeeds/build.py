@@ -4,7 +4,6 @@ selected entries only -> three renderings -> one atomic write of them all."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
@@ -13,23 +12,14 @@ from urllib.parse import urljoin
 from mkfeeds import __version__, markup
 from mkfeeds.config import Settings
 from mkfeeds.errors import ArticleError, OutputError
-from mkfeeds.mapping import MappingSettings, body_markdown, map_article
-from mkfeeds.model import Author, Entry, Feed, FeedMeta, Problem
+from mkfeeds.mapping import MappingSettings, body_markdown
+from mkfeeds.model import Author, Entry, Feed, FeedMeta, FileOutcome, Problem
 from mkfeeds.output import WriteResult, write_all
 from mkfeeds.render import render_atom, render_json, render_rss
+from mkfeeds.loading import load_outcomes, problem_of
 from mkfeeds.source import SourceFile, discover, load_article
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
-    """What one article file became: an entry (published or withheld) or nothing, and
-    the problems met. Picklable, so workers and the cache can hand it around."""
-
-    rel: str
-    entry: Entry | None
-    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,27 +62,6 @@ class StrictFailure(Exception):
 
 def mapping_settings(settings: Settings) -> MappingSettings:
     return MappingSettings(site_url=settings.home_url, zone=settings.zone)
-
-
-def process_file(source: SourceFile, rules: MappingSettings) -> FileOutcome:
-    """Load and map one file; every failure is confined to it."""
-    try:
-        article = load_article(source)
-        entry, warnings = map_article(article, rules)
-        return FileOutcome(source.rel, entry, tuple(warnings))
-    except ArticleError as exc:
-        return FileOutcome(source.rel, None, (_problem(exc),))
-    except RecursionError:
-        return FileOutcome(source.rel, None, (Problem("error", source.rel, "nested too deeply"),))
-    except Exception as exc:  # a bug must not cost the other articles; say so plainly
-        if os.environ.get("MKFEEDS_DEBUG"):
-            raise
-        return FileOutcome(source.rel, None, (Problem(
-            "error", source.rel, f"internal error ({type(exc).__name__}); please report it"),))
-
-
-def _problem(exc: ArticleError) -> Problem:
-    return Problem("error", exc.path, exc.message, exc.field, exc.line)
 
 
 def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, future: bool) -> Selection:
@@ -175,29 +144,27 @@ def render_feed(settings: Settings, feed: Feed, folder: str = "") -> dict[str, b
     }
 
 
-def load_outcomes(sources: list[SourceFile], rules: MappingSettings,
-                  progress: Callable[[int], None] | None = None) -> list[FileOutcome]:
-    outcomes = []
-    for source in sources:
-        outcomes.append(process_file(source, rules))
-        if progress:
-            progress(1)
-    return outcomes
-
-
 def check_input_folder(settings: Settings) -> None:
     if not settings.input.is_dir():
         raise OutputError(str(settings.input), "the input folder does not exist or is not a folder")
 
 
-def build(settings: Settings, now: datetime, *, write: bool = True,
-          progress: Callable[[int], None] | None = None) -> BuildResult:
-    """Build (and with ``write``, publish) the feeds. Article problems are collected in
-    the result; only configuration and output failures raise."""
+@dataclass(frozen=True)
+class Plan:
+    """Everything a build would publish, rendered, before anything is written."""
+
+    result: BuildResult
+    feeds: dict[str, Feed]  # folder ("" for the main feed) -> feed model
+    files: dict[str, bytes]  # relative output path -> bytes
+
+
+def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None) -> Plan:
+    """Read, map, select and render. Article problems are collected in the result;
+    only configuration and input-folder failures raise."""
     check_input_folder(settings)
     rules = mapping_settings(settings)
     sources = discover(settings.input)
-    outcomes = load_outcomes(sources, rules, progress)
+    outcomes = load_outcomes(sources, settings, rules, progress)
     result = BuildResult()
     for outcome in outcomes:
         result.problems.extend(outcome.problems)
@@ -214,15 +181,23 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         try:
             entries.append(with_content(entry, by_rel[entry.source], rules))
         except ArticleError as exc:  # changed or vanished since it was first read
-            result.problems.append(_problem(exc))
+            result.problems.append(problem_of(exc))
     result.entries = len(entries)
     feed = make_feed(settings, feed_meta(settings), tuple(entries))
-    files = render_feed(settings, feed)
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
+    return Plan(result, {"": feed}, render_feed(settings, feed))
+
+
+def build(settings: Settings, now: datetime, *, write: bool = True,
+          progress: Callable[[int], None] | None = None) -> BuildResult:
+    """Build and (with ``write``) publish the feeds: every file is rendered before the
+    first is written, and with ``strict`` a rejection writes nothing."""
+    planned = plan(settings, now, progress)
+    result = planned.result
     if settings.strict and result.rejected:
         raise StrictFailure(result)
     if write:
-        outcome: WriteResult = write_all(settings.output, files)
+        outcome: WriteResult = write_all(settings.output, planned.files)
         result.files_written, result.files_unchanged = outcome.written, outcome.unchanged
         result.written = True
     return result

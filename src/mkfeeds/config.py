@@ -160,12 +160,29 @@ def load_config(config_file: Path | None, overrides: dict[str, Any], cwd: Path) 
     if found:
         path, table = found
         values = read_config_file(path, table)
-        source = str(path) if not table else f"{path} [{table}]"
+        shown = _shown(path)
+        source = shown if not table else f"{shown} [{table}]"
         settings_from_mapping(values, source)  # blame the file for its own mistakes
-        folder = path.parent
-        if folder.resolve() != cwd.resolve():
-            for key in ("input", "output", "cache"):
-                if isinstance(values.get(key), str) and not Path(values[key]).expanduser().is_absolute():
-                    values[key] = str(folder / values[key])
+        for key in ("input", "output", "cache"):
+            if isinstance(values.get(key), str):
+                values[key] = _relative_to_file(path, values[key])
     given = {key: value for key, value in overrides.items() if value is not None}
     return settings_from_mapping({**values, **given}, "command line" if given else None)
+
+
+def _relative_to_file(config_path: Path, value: str) -> str:
+    """A path from a config file, read from the file's folder; shown relative to the
+    working directory when it lies inside it, so messages stay short."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return str(path)
+    return _shown(config_path.parent / path)
+
+
+def _shown(path: Path) -> str:
+    """Relative to the working directory when inside it, else absolute."""
+    path = path.absolute()
+    try:
+        return str(path.relative_to(Path.cwd().absolute()))
+    except ValueError:
+        return str(path)

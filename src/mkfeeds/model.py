@@ -117,3 +117,13 @@ class Feed:
     updated: datetime
     entries: tuple[Entry, ...]
     stylesheet: str | None = None  # href of an XSL stylesheet for browsers, or None
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What one article file became: an entry (published or withheld) or nothing, and
+    the problems met. Picklable, so workers and the cache can hand it around."""
+
+    rel: str
+    entry: Entry | None
+    problems: tuple[Problem, ...] = ()
