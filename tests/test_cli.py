@@ -31,10 +31,10 @@ def run(*args: str):
 def test_no_arguments_builds_out_from_seeds(site):
     result = run()
     assert result.exit_code == 0
-    assert sorted(os.listdir(site / "out")) == ["atom.xml", "feed.json", "rss.xml"]
+    assert {"atom.xml", "feed.json", "rss.xml", "feeds.opml", "index.html", "feed.xsl"} <= set(os.listdir(site / "out"))
     assert result.stdout == (
-        "mkfeeds: 3 feed files written, 0 unchanged in out/; 1 entry published from 1 article; "
-        "0 withheld (0 drafts, 0 scheduled); 0 rejected\n")
+        "mkfeeds: 5 feeds in out/ (18 files written, 0 unchanged); 1 entry in the main feed from "
+        "1 published article; 0 withheld (0 drafts, 0 scheduled); 0 rejected\n")
 
 
 def test_placeholder_base_url_is_announced_on_stderr(site):
@@ -43,10 +43,10 @@ def test_placeholder_base_url_is_announced_on_stderr(site):
 
 def test_second_run_rewrites_nothing(site):
     run()
-    before = {p.name: p.stat().st_mtime_ns for p in (site / "out").iterdir()}
+    before = {p: p.stat().st_mtime_ns for p in (site / "out").rglob("*")}
     result = run()
-    assert "0 feed files written, 3 unchanged" in result.stdout
-    assert {p.name: p.stat().st_mtime_ns for p in (site / "out").iterdir()} == before
+    assert "(0 files written, 18 unchanged)" in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in (site / "out").rglob("*")} == before
 
 
 def test_build_with_folders_and_options(site):
@@ -69,14 +69,14 @@ def test_help_lists_the_exit_codes():
 def test_drafts_are_withheld_unless_asked_for(site):
     write_tree(site, {"seeds/002_draft.txt": article_text(title="Draft", webUrl="https://n.example/d", published=False)})
     assert "1 withheld (1 draft, 0 scheduled)" in run().stdout
-    assert "2 entries published" in run("build", "--drafts").stdout
+    assert "2 entries in the main feed" in run("build", "--drafts").stdout
 
 
 def test_future_articles_are_withheld_unless_asked_for(site):
     write_tree(site, {"seeds/002_later.txt": article_text(
         title="Later", webUrl="https://n.example/l", publishedDateTime="2999-01-01T00:00:00Z")})
     assert "1 withheld (0 drafts, 1 scheduled)" in run().stdout
-    assert "2 entries published" in run("build", "--future").stdout
+    assert "2 entries in the main feed" in run("build", "--future").stdout
 
 
 def test_rejected_article_is_named_and_the_rest_is_published(site):
@@ -84,7 +84,7 @@ def test_rejected_article_is_named_and_the_rest_is_published(site):
     result = run()
     assert result.exit_code == 1
     assert "seeds/002_bad.txt: error: title: is missing\n" in result.stderr
-    assert "1 entry published" in result.stdout and "1 rejected" in result.stdout
+    assert "1 entry in the main feed" in result.stdout and "1 rejected" in result.stdout
 
 
 def test_strict_writes_nothing_when_an_article_is_rejected(site):
@@ -178,5 +178,5 @@ def test_secret_never_reaches_stdout_stderr_or_output(site):
     write_tree(site, {"seeds/002_bad.txt": article_text(title=..., webUrl="https://n.example/b")})
     result = run("build", "--verbose")
     assert SECRET not in result.stdout + result.stderr
-    for path in (site / "out").iterdir():
-        assert SECRET not in path.read_text()
+    for path in (site / "out").rglob("*"):
+        assert path.is_dir() or SECRET not in path.read_text()

@@ -1,25 +1,29 @@
 """The pipeline, and the only module that sequences I/O:
-files -> outcomes (load + map, per file) -> selection (pure) -> content for the
-selected entries only -> three renderings -> one atomic write of them all."""
+files -> outcomes (load + map, per file) -> selection (pure) -> feed set (pure) ->
+content for the chosen entries only -> renderings of every feed and page -> atomic
+writes, then removal of the files an earlier build wrote and this one does not."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
-from mkfeeds import __version__, markup
+from mkfeeds import __version__, markup, pages
 from mkfeeds.config import Settings
-from mkfeeds.errors import ArticleError, OutputError
-from mkfeeds.mapping import MappingSettings, body_markdown
-from mkfeeds.model import Author, Entry, Feed, FeedMeta, FileOutcome, Problem
-from mkfeeds.output import WriteResult, write_all
-from mkfeeds.render import render_atom, render_json, render_rss
+from mkfeeds.errors import ArticleError, ConfigError, OutputError
+from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.loading import load_outcomes, problem_of
+from mkfeeds.mapping import MappingSettings, body_markdown
+from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
+from mkfeeds.output import read_manifest, remove_stale, write_all, write_manifest
+from mkfeeds.render import render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The date of a feed with no entries: fixed, so output stays reproducible, and after
+# 1990, which validators take as the earliest plausible feed date.
+EMPTY_FEED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,10 @@ class BuildResult:
     published: int = 0  # articles that are publishable
     drafts: int = 0
     scheduled: int = 0
+    files_removed: tuple[str, ...] = ()
+    feeds: int = 0  # logical feeds (each in three formats)
     problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # build-level warnings (feed size)
     written: bool = False
 
     @property
@@ -108,10 +115,10 @@ def with_content(entry: Entry, source: SourceFile, rules: MappingSettings) -> En
     return replace(entry, content_html=content)
 
 
-def feed_meta(settings: Settings) -> FeedMeta:
+def feed_meta(settings: Settings, spec: FeedSpec) -> FeedMeta:
     return FeedMeta(
-        title=settings.title,
-        description=settings.description,
+        title=spec.title,
+        description=spec.description,
         site_url=settings.home_url,
         author=Author(settings.author or settings.title, settings.author_url),
         language=settings.language,
@@ -122,26 +129,50 @@ def feed_meta(settings: Settings) -> FeedMeta:
     )
 
 
-def make_feed(settings: Settings, meta: FeedMeta, entries: tuple[Entry, ...], folder: str = "") -> Feed:
+STYLESHEET = "feed.xsl"
+OPML = "feeds.opml"
+INDEX = "index.html"
+MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+
+
+def file_names(settings: Settings) -> dict[str, str]:
+    return {"rss": settings.rss_file, "atom": settings.atom_file, "json": settings.json_file}
+
+
+def make_feed(settings: Settings, spec: FeedSpec, entries: tuple[Entry, ...]) -> Feed:
     """A feed whose ``updated`` is its newest entry's date: never the clock."""
-    updated = max((e.updated for e in entries), key=lambda d: d.timestamp(), default=EPOCH)
-    base = urljoin(settings.base_url, folder)
+    updated = max((e.updated for e in entries), key=lambda d: d.timestamp(), default=EMPTY_FEED_DATE)
+    base = urljoin(settings.base_url, quote(spec.folder))
+    names = file_names(settings)
+    depth = spec.folder.count("/")
     return Feed(
-        meta=meta,
-        rss_url=urljoin(base, settings.rss_file),
-        atom_url=urljoin(base, settings.atom_file),
-        json_url=urljoin(base, settings.json_file),
+        meta=feed_meta(settings, spec),
+        rss_url=urljoin(base, names["rss"]),
+        atom_url=urljoin(base, names["atom"]),
+        json_url=urljoin(base, names["json"]),
         updated=updated,
         entries=entries,
+        stylesheet="../" * depth + STYLESHEET if settings.stylesheet else None,
     )
 
 
 def render_feed(settings: Settings, feed: Feed, folder: str = "") -> dict[str, bytes]:
+    names = file_names(settings)
     return {
-        folder + settings.rss_file: render_rss(feed),
-        folder + settings.atom_file: render_atom(feed),
-        folder + settings.json_file: render_json(feed),
+        folder + names["rss"]: render_rss(feed),
+        folder + names["atom"]: render_atom(feed),
+        folder + names["json"]: render_json(feed),
     }
+
+
+def listing(settings: Settings, spec: FeedSpec, feed: Feed) -> FeedListing:
+    urls = {"rss": feed.rss_url, "atom": feed.atom_url, "json": feed.json_url}
+    return FeedListing(
+        key=spec.key, kind=spec.kind, title=spec.title, description=spec.description,  # type: ignore[arg-type]
+        entries=len(feed.entries),
+        files=tuple(FeedFile(fmt, spec.folder + name, urls[fmt], MEDIA_TYPES[fmt])  # type: ignore[arg-type]
+                    for fmt, name in file_names(settings).items()),
+    )
 
 
 def check_input_folder(settings: Settings) -> None:
@@ -154,8 +185,25 @@ class Plan:
     """Everything a build would publish, rendered, before anything is written."""
 
     result: BuildResult
-    feeds: dict[str, Feed]  # folder ("" for the main feed) -> feed model
+    feeds: dict[str, Feed]  # feed key ("main", "topics/ai", ...) -> feed model
     files: dict[str, bytes]  # relative output path -> bytes
+
+
+class _Contents:
+    """Entries with their HTML content, rendered once however many feeds hold them."""
+
+    def __init__(self, sources: dict[str, SourceFile], rules: MappingSettings, result: BuildResult) -> None:
+        self.sources, self.rules, self.result = sources, rules, result
+        self.done: dict[str, Entry | None] = {}
+
+    def full(self, entry: Entry) -> Entry | None:
+        if entry.id not in self.done:
+            try:
+                self.done[entry.id] = with_content(entry, self.sources[entry.source], self.rules)
+            except ArticleError as exc:  # changed or vanished since it was first read
+                self.result.problems.append(problem_of(exc))
+                self.done[entry.id] = None
+        return self.done[entry.id]
 
 
 def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None) -> Plan:
@@ -173,31 +221,62 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     result.published, result.drafts, result.scheduled = (
         len(selection.entries), selection.drafts, selection.scheduled)
 
-    by_rel = {s.rel: s for s in sources}
-    entries: list[Entry] = []
-    for entry in selection.entries:
-        if settings.limit and len(entries) >= settings.limit:
-            break
-        try:
-            entries.append(with_content(entry, by_rel[entry.source], rules))
-        except ArticleError as exc:  # changed or vanished since it was first read
-            result.problems.append(problem_of(exc))
-    result.entries = len(entries)
-    feed = make_feed(settings, feed_meta(settings), tuple(entries))
+    contents = _Contents({s.rel: s for s in sources}, rules, result)
+    feeds: dict[str, Feed] = {}
+    files: dict[str, bytes] = {}
+    listings: list[FeedListing] = []
+    for spec in all_specs(settings, selection.entries):
+        if spec.full_content:
+            entries = tuple(e for e in map(contents.full, spec.entries) if e is not None)
+        else:
+            entries = spec.entries
+        feed = make_feed(settings, spec, entries)
+        rendered = render_feed(settings, feed, spec.folder)
+        if set(rendered) & set(files):
+            raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
+                              "another path")
+        files.update(rendered)
+        feeds[spec.key] = feed
+        listings.append(listing(settings, spec, feed))
+    result.entries = len(feeds["main"].entries)
+    result.feeds = len(feeds)
+    if settings.stylesheet:
+        files[STYLESHEET] = pages.stylesheet()
+    if settings.pages:
+        files[OPML] = pages.render_opml(settings.title, settings.home_url, listings)
+        files[INDEX] = pages.render_index(settings.title, settings.description, settings.home_url, listings)
+    result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
-    return Plan(result, {"": feed}, render_feed(settings, feed))
+    return Plan(result, feeds, files)
+
+
+def _over_budget(settings: Settings, files: dict[str, bytes]) -> list[str]:
+    """Aggregators give up on feeds of 512 KB to 1 MB: say which feeds are too big."""
+    budget = settings.max_feed_bytes
+    feed_names = tuple(file_names(settings).values())
+    return [
+        f"{settings.output / name} is {len(data):,} bytes, above the {budget:,}-byte budget "
+        "(max-feed-bytes); lower the limit or publish summaries only"
+        for name, data in sorted(files.items())
+        if budget and name.endswith(feed_names) and len(data) > budget
+    ]
 
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
           progress: Callable[[int], None] | None = None) -> BuildResult:
-    """Build and (with ``write``) publish the feeds: every file is rendered before the
-    first is written, and with ``strict`` a rejection writes nothing."""
+    """Build and (with ``write``) publish: every file is rendered before the first is
+    written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
+    (listed in its manifest) and this one does not are removed afterwards."""
     planned = plan(settings, now, progress)
     result = planned.result
     if settings.strict and result.rejected:
         raise StrictFailure(result)
     if write:
-        outcome: WriteResult = write_all(settings.output, planned.files)
+        previous = read_manifest(settings.output)
+        write_manifest(settings.output, previous | set(planned.files))  # a crash leaves a superset
+        outcome = write_all(settings.output, planned.files)
         result.files_written, result.files_unchanged = outcome.written, outcome.unchanged
+        result.files_removed = tuple(remove_stale(settings.output, previous - set(planned.files)))
+        write_manifest(settings.output, set(planned.files))
         result.written = True
     return result

@@ -92,9 +92,14 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
     except MkfeedsError as exc:
         _fail(str(exc))
     _print_problems(settings, result.problems)
+    if not settings.quiet:
+        for notice in result.notices:
+            click.echo(f"mkfeeds: warning: {notice}", err=True)
     if settings.verbose:
         for name in result.files_written:
             click.echo(f"wrote {settings.output / name}", err=True)
+        for name in result.files_removed:
+            click.echo(f"removed {settings.output / name} (no longer published)", err=True)
     if not settings.quiet:
         click.echo(summary_line(settings, result))
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
@@ -170,15 +175,19 @@ def _print_problems(settings: Settings, problems: list[Problem]) -> None:
             click.echo(_format(settings, problem), err=True)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def summary_line(settings: Settings, result: BuildResult) -> str:
-    written, unchanged = len(result.files_written), len(result.files_unchanged)
-    withheld = (f"{result.withheld} withheld ({result.drafts} draft"
-                f"{'' if result.drafts == 1 else 's'}, {result.scheduled} scheduled)")
+    removed = f", {len(result.files_removed)} removed" if result.files_removed else ""
+    withheld = (f"{result.withheld} withheld ({_count(result.drafts, 'draft')}, "
+                f"{result.scheduled} scheduled)")
     return (
-        f"mkfeeds: {written} feed file{'' if written == 1 else 's'} written, {unchanged} unchanged "
-        f"in {settings.output}/; {result.entries} entr{'y' if result.entries == 1 else 'ies'} "
-        f"published from {result.published} article{'' if result.published == 1 else 's'}; "
-        f"{withheld}; {result.rejected} rejected"
+        f"mkfeeds: {_count(result.feeds, 'feed')} in {settings.output}/ "
+        f"({_count(len(result.files_written), 'file')} written, {len(result.files_unchanged)} unchanged{removed}); "
+        f"{_count(result.entries, 'entry', 'entries')} in the main feed from "
+        f"{_count(result.published, 'published article')}; {withheld}; {result.rejected} rejected"
     )
 
 

@@ -22,6 +22,29 @@ PLACEHOLDER_URL = "https://example.com/"
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+TAXONOMIES = ("topics", "category", "provider")
+SORTS = ("newest", "heat", "quality")
+CONTENT_MODES = ("full", "summary")
+
+
+@dataclass(frozen=True)
+class CustomFeed:
+    """A named feed from the config's ``[[feeds]]`` tables: a filter, a sort, a limit."""
+
+    name: str
+    title: str
+    path: str  # output folder, relative; default feeds/<name>
+    description: str | None = None
+    limit: int | None = None  # None: the main limit
+    sort: str = "newest"
+    content: str = "full"
+    topics: tuple[str, ...] = ()  # any of (case-insensitive); empty: no filter
+    categories: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()  # provider domain or name
+    types: tuple[str, ...] = ()
+    min_quality: float | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a build needs to know besides the articles."""
@@ -50,6 +73,14 @@ class Settings:
     stylesheet: bool = True
     cache: Path | None = Path(".mkfeeds-cache.sqlite")
     jobs: int = 0  # worker processes for cold builds; 0 = all cores
+    content: str = "full"  # main feed: full content or summary only
+    taxonomies: tuple[str, ...] = TAXONOMIES  # which taxonomies get their own feeds
+    taxonomy_min_entries: int = 1  # a taxonomy feed exists from this many entries
+    taxonomy_limit: int | None = None  # None: the main limit
+    taxonomy_content: str = "full"
+    feeds: tuple[CustomFeed, ...] = ()
+    pages: bool = True  # feeds.opml and index.html
+    max_feed_bytes: int = 1_000_000  # warn above this size; 0 = never
 
     @property
     def home_url(self) -> str:
@@ -88,7 +119,32 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
         if not isinstance(value, bool):
             raise bad("must be true or false")
         return value
-    if key in ("limit", "jobs"):
+    if key == "feeds":
+        if not isinstance(value, (list, tuple)):
+            raise bad("must be a list of [[feeds]] tables")
+        feeds = tuple(v if isinstance(v, CustomFeed) else _custom_feed(i, v, source) for i, v in enumerate(value))
+        names = [f.name for f in feeds]
+        paths = [f.path for f in feeds]
+        if len(set(names)) != len(names) or len(set(paths)) != len(paths):
+            raise bad("must have unique names and paths")
+        return feeds
+    if key == "taxonomies":
+        if not isinstance(value, (list, tuple)) or any(v not in TAXONOMIES for v in value):
+            raise bad(f"must be a list drawn from: {', '.join(TAXONOMIES)}")
+        return tuple(dict.fromkeys(value))
+    if key in ("content", "taxonomy-content"):
+        if value not in CONTENT_MODES:
+            raise bad("must be \"full\" or \"summary\"")
+        return value
+    if key == "pages":
+        if not isinstance(value, bool):
+            raise bad("must be true or false")
+        return value
+    if key == "taxonomy-min-entries":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise bad("must be a whole number, 1 or more")
+        return value
+    if key in ("limit", "jobs", "taxonomy-limit", "max-feed-bytes"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad("must be a whole number, 0 or more")
         return value
@@ -121,6 +177,61 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
     if not value.strip():
         raise bad("must not be empty")
     return value.strip()
+
+
+_FEED_KEYS = {"name", "title", "description", "path", "limit", "sort", "content", "topics",
+              "categories", "providers", "types", "min-quality"}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _custom_feed(index: int, table: Any, source: str | None) -> CustomFeed:
+    """One ``[[feeds]]`` table."""
+    def bad(what: str) -> ConfigError:
+        return ConfigError(f"feeds[{index}] {what}", source)
+
+    if not isinstance(table, dict):
+        raise bad("must be a table")
+    unknown = sorted(set(table) - _FEED_KEYS)
+    if unknown:
+        raise bad(f"has unknown key {unknown[0]!r}; known keys: {', '.join(sorted(_FEED_KEYS))}")
+    name = table.get("name")
+    if not isinstance(name, str) or not _SLUG.match(name):
+        raise bad("needs a name of lowercase letters, digits, '-' and '_'")
+    path = table.get("path", f"feeds/{name}")
+    if not isinstance(path, str) or not all(_SLUG.match(part) for part in path.strip("/").split("/")):
+        raise bad("path must be folder names of lowercase letters, digits, '-' and '_'")
+
+    def text(key: str, default: str | None) -> str | None:
+        value = table.get(key, default)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise bad(f"{key} must be text")
+        return value.strip() if isinstance(value, str) else value
+
+    def names(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad(f"{key} must be a list of names")
+        return tuple(value)
+
+    limit = table.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise bad("limit must be a whole number, 0 or more")
+    min_quality = table.get("min-quality")
+    if min_quality is not None and (isinstance(min_quality, bool) or not isinstance(min_quality, (int, float))):
+        raise bad("min-quality must be a number")
+    if table.get("sort", "newest") not in SORTS:
+        raise bad(f"sort must be one of: {', '.join(SORTS)}")
+    if table.get("content", "full") not in CONTENT_MODES:
+        raise bad("content must be \"full\" or \"summary\"")
+    return CustomFeed(
+        name=name, title=text("title", name) or name, path=path.strip("/"),
+        description=text("description", None), limit=limit, sort=table.get("sort", "newest"),
+        content=table.get("content", "full"), topics=names("topics"), categories=names("categories"),
+        providers=names("providers"), types=names("types"),
+        min_quality=float(min_quality) if min_quality is not None else None,
+    )
 
 
 def find_config_file(cwd: Path) -> tuple[Path, str | None] | None:

@@ -5,7 +5,7 @@ formats must carry the same instant)."""
 from __future__ import annotations
 
 import email.utils
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timezone, tzinfo
 
 MIN_YEAR = 1900  # RSS (RFC 822) dates before 1900 are invalid in feed validators
 
@@ -31,8 +31,8 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
         result = result.replace(tzinfo=zone)
     if result.year < MIN_YEAR:
         raise BadDate(f"is before {MIN_YEAR}, which feeds cannot express")
-    try:
-        result.astimezone(zone)  # an offset that pushes the instant out of range
+    try:  # an offset that pushes the instant past year 1..9999 in UTC or in ``zone``
+        result.astimezone(timezone.utc).astimezone(zone)
     except (OverflowError, ValueError):
         raise BadDate("is out of range") from None
     return result.replace(microsecond=0)

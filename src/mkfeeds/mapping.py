@@ -8,6 +8,7 @@ used is dropped with a warning, and the article is still published.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -28,6 +29,8 @@ BODY_MAX = 200_000
 MAX_CATEGORIES = 30
 MAX_IMAGES = 5
 MAX_RELATED = 10
+MAX_LIST_ITEMS = 100  # items of a name list looked at: bounds the work and the warnings
+LANGUAGE_MAX = 35  # longest language tag worth carrying (BCP 47 suggests 35)
 
 # Keys of the seed shape that never reach a feed, and why.
 LEFT_OUT = {
@@ -82,7 +85,7 @@ class _Context:
             self.warn(key, problem + "; left out")
             return None
         if isinstance(value, (int, float)):
-            value = str(value)
+            value = _number_as_written(value)
         if not isinstance(value, str):
             if required:
                 raise self.fail(key, "must be text")
@@ -120,6 +123,19 @@ class _Context:
             return None
 
 
+def _number_as_written(value: int | float) -> str | None:
+    """A number in a text field, as the file wrote it (``title: 010`` is "010", not the
+    8 YAML 1.1 reads): the loader keeps the source text in ``written``. A number built
+    in memory has none; one too long to print is not text (``None``)."""
+    written = getattr(value, "written", None)
+    if isinstance(written, str):
+        return written
+    try:
+        return str(value)
+    except ValueError:  # an int past Python's 4300-digit printing limit
+        return None
+
+
 def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, list[Problem]]:
     """The entry an article becomes, and the warnings met on the way.
 
@@ -137,6 +153,7 @@ def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, lis
     url, external = _links(ctx, meta)
     provider = _provider(ctx, meta.get("provider"))
     body = meta.get("content") if not article.body.strip() else article.body
+    taxonomies = _taxonomies(ctx, meta)
     entry = Entry(
         id=url,
         url=url,
@@ -147,7 +164,9 @@ def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, lis
         summary=ctx.text("excerpt", meta.get("excerpt"), SUMMARY_MAX),
         external_url=external,
         author=provider,
-        categories=_categories(ctx, meta),
+        categories=taxonomies["all"],
+        topics=taxonomies["topics"],
+        sections=taxonomies["sections"],
         images=_images(ctx, meta.get("images")),
         related=_related(ctx, meta.get("related")),
         language=_language(ctx, meta.get("locale")),
@@ -231,8 +250,8 @@ def _provider(ctx: _Context, value: Any) -> Author | None:
             ctx.warn("provider.domain", "is not a domain name; left out")
     elif domain is not None:
         ctx.warn("provider.domain", "must be a domain name; left out")
-    if not name:
-        name = domain.strip() if site and isinstance(domain, str) else None
+    if not name and site and isinstance(domain, str):
+        name = text.truncate(text.clean(domain).strip(), NAME_MAX)  # cleaned as it was checked
     return Author(text.one_line(name), site) if name else None
 
 
@@ -249,25 +268,37 @@ def _string_list(ctx: _Context, key: str, value: Any) -> list[str]:
     if not isinstance(items, list):
         ctx.warn(key, "must be a list of names; left out")
         return []
+    if len(items) > MAX_LIST_ITEMS:
+        ctx.warn(key, f"more than {MAX_LIST_ITEMS} items; the rest left out")
     names = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(items[:MAX_LIST_ITEMS]):
         name = ctx.text(f"{key}[{index}]", item, CATEGORY_MAX)
         if name:
             names.append(text.one_line(name))
     return names
 
 
-def _categories(ctx: _Context, meta: dict[str, Any]) -> tuple[str, ...]:
-    """``category``, ``categories``, ``topics`` and ``tags``, in that order, without
-    repeats (compared case-insensitively)."""
-    seen: dict[str, str] = {}
-    for key in ("category", "categories", "topics", "tags"):
-        for name in _string_list(ctx, key, meta.get(key)):
-            seen.setdefault(name.casefold(), name)
-    names = tuple(seen.values())
-    if len(names) > MAX_CATEGORIES:
+def _taxonomies(ctx: _Context, meta: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Names from ``category``, ``categories``, ``topics`` and ``tags``, each without
+    repeats (compared case-insensitively), at most ``MAX_CATEGORIES`` in all."""
+    lists = {key: _unique(_string_list(ctx, key, meta.get(key)))
+             for key in ("category", "categories", "topics", "tags")}
+    every = _unique([name for names in lists.values() for name in names])
+    if len(every) > MAX_CATEGORIES:
         ctx.warn("topics", f"more than {MAX_CATEGORIES} categories; the rest left out")
-    return names[:MAX_CATEGORIES]
+    kept = {name.casefold() for name in every[:MAX_CATEGORIES]}
+    return {
+        "all": tuple(every[:MAX_CATEGORIES]),
+        "topics": tuple(n for n in lists["topics"] if n.casefold() in kept),
+        "sections": tuple(n for n in _unique(lists["category"] + lists["categories"]) if n.casefold() in kept),
+    }
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.casefold(), name)
+    return list(seen.values())
 
 
 def _items(ctx: _Context, key: str, value: Any, limit: int) -> list[tuple[str, dict[str, Any]]]:
@@ -319,15 +350,21 @@ def _related(ctx: _Context, value: Any) -> tuple[Link, ...]:
 def _language(ctx: _Context, value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str) and _LOCALE.match(value.strip().replace("_", "-")):
-        return value.strip().replace("_", "-")
+    tag = value.strip().replace("_", "-") if isinstance(value, str) else ""
+    if len(tag) <= LANGUAGE_MAX and _LOCALE.fullmatch(tag):
+        return tag
     ctx.warn("locale", "is not a language tag like en or en-GB; left out")
     return None
 
 
 def _number(value: Any) -> float | None:
+    """A ranking value, or None: never NaN or infinity, which would break sorting."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 

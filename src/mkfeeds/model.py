@@ -75,7 +75,9 @@ class Entry:
     summary: str | None = None
     external_url: str | None = None
     author: Author | None = None
-    categories: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # every taxonomy name, for the formats' category elements
+    topics: tuple[str, ...] = ()  # ``topics`` alone, for per-topic feeds
+    sections: tuple[str, ...] = ()  # ``category`` and ``categories``, for per-category feeds
     images: tuple[Image, ...] = ()
     related: tuple[Link, ...] = ()
     language: str | None = None
@@ -127,3 +129,25 @@ class FileOutcome:
     rel: str
     entry: Entry | None
     problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """One written feed file in one format."""
+
+    format: Literal["rss", "atom", "json"]
+    path: str  # relative to the output folder, POSIX separators
+    url: str  # public URL
+    media_type: str  # application/rss+xml, application/atom+xml, application/feed+json
+
+
+@dataclass(frozen=True, slots=True)
+class FeedListing:
+    """A feed as discovery pages (OPML, index.html) list it: one logical feed, three files."""
+
+    key: str  # "main", "topics/ai", "custom/top-stories": stable, unique
+    kind: Literal["main", "taxonomy", "custom"]
+    title: str
+    description: str
+    entries: int
+    files: tuple[FeedFile, ...]

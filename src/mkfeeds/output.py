@@ -7,14 +7,20 @@ A file whose bytes did not change is not touched (its mtime stays, HTTP caches s
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from mkfeeds.errors import OutputError
 
 FILE_MODE = 0o644
+TEMP_SUFFIX = ".tmp"
+BACKUP_SUFFIX = ".old"
+STALE_SECONDS = 600.0  # a temp file this old was left by a build that was killed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +48,44 @@ def prepare_folder(root: Path) -> None:
 
 
 def write_all(root: Path, files: dict[str, bytes]) -> WriteResult:
-    """Write every file (relative path -> bytes) under ``root``; skip unchanged ones."""
+    """Write every file (relative path -> bytes) under ``root``; skip unchanged ones.
+
+    All or nothing: every changed file is first written to a temp file; only when all
+    are on disk are they renamed into place. If anything fails, the files already
+    renamed are put back as they were, every temp file is removed, and the previous
+    feeds stay whole and consistent with each other."""
     prepare_folder(root)
     real_root = os.path.realpath(root)
-    written, unchanged = [], []
+    changed: list[tuple[str, Path]] = []
+    unchanged = []
     for relative in sorted(files):
         target = safe_join(root, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if os.path.commonpath([os.path.realpath(target.parent), real_root]) != real_root:
-            raise OutputError(relative, "leads outside the output folder (through a symlink)")
+        _prepare_parent(target, relative, real_root)
         if _same_bytes(target, files[relative]):
             unchanged.append(relative)
-            continue
-        write_atomic(target, files[relative])
-        written.append(relative)
-    return WriteResult(tuple(written), tuple(unchanged))
+        else:
+            changed.append((relative, target))
+    staged: list[tuple[Path, str]] = []
+    try:
+        for relative, target in changed:
+            staged.append((target, _stage(target, files[relative])))
+        _commit(staged)
+    finally:
+        for _, temp_name in staged:
+            _unlink_quietly(temp_name)  # gone already when committed
+    for folder in {target.parent for target, _ in staged}:
+        _fsync_folder(folder)
+        remove_stale_temps(folder, [t.name for t, _ in staged if t.parent == folder])
+    return WriteResult(tuple(relative for relative, _ in changed), tuple(unchanged))
+
+
+def _prepare_parent(target: Path, relative: str, real_root: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(relative, f"cannot create its folder ({exc.strerror})") from None
+    if os.path.commonpath([os.path.realpath(target.parent), real_root]) != real_root:
+        raise OutputError(relative, "leads outside the output folder (through a symlink)")
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
@@ -69,28 +98,116 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    folder = target.parent
+    """Replace one file atomically: temp file in the same folder, fsync, rename."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(str(target), f"cannot write ({exc.strerror})") from None
+    temp_name = _stage(target, data)
+    try:
+        _commit([(target, temp_name)])
+    finally:
+        _unlink_quietly(temp_name)
+    _fsync_folder(target.parent)
+
+
+def _stage(target: Path, data: bytes) -> str:
+    """Write ``data`` to a hidden temp file next to ``target`` and fsync it; return its
+    name. Readers never look at it: its name is not a feed's name."""
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
+                                         dir=target.parent)
+    except OSError as exc:
+        raise OutputError(str(target), f"cannot write ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, FILE_MODE)
-        os.replace(temp_name, target)  # replaces a symlink itself, never writes through it
     except BaseException as exc:
-        try:
-            os.unlink(temp_name)
-        except OSError:
-            pass
+        _unlink_quietly(temp_name)
         if isinstance(exc, OSError):
             raise OutputError(str(target), f"cannot write ({exc.strerror or exc})") from None
         raise
-    _fsync_folder(folder)
+    return temp_name
+
+
+def _commit(staged: list[tuple[Path, str]]) -> None:
+    """Rename each temp file over its target. A failure part-way puts back the targets
+    already replaced (from hard-link backups), so the set of feeds never mixes builds."""
+    done: list[tuple[Path, str | None, bool]] = []  # target, its backup, whether it existed
+    target = Path()
+    try:
+        for target, temp_name in staged:
+            existed = os.path.lexists(target)
+            backup = _backup(target) if existed else None
+            try:
+                os.replace(temp_name, target)  # replaces a symlink itself, never writes through it
+            except BaseException:
+                if backup:
+                    _unlink_quietly(backup)
+                raise
+            done.append((target, backup, existed))
+    except BaseException as exc:
+        _roll_back(done)
+        if isinstance(exc, OSError):
+            raise OutputError(str(target), f"cannot write ({exc.strerror or exc})") from None
+        raise
+    for _, backup, _ in done:
+        if backup:
+            _unlink_quietly(backup)
+
+
+def _backup(target: Path) -> str | None:
+    """A hidden hard link to the current ``target`` (the link itself if it is one), so a
+    failed commit can put it back; None where the file system has no hard links."""
+    name = f"{target.parent}/.{target.name}.{secrets.token_hex(6)}{BACKUP_SUFFIX}"
+    try:
+        os.link(target, name, follow_symlinks=False)
+    except OSError:
+        return None
+    return name
+
+
+def _roll_back(done: list[tuple[Path, str | None, bool]]) -> None:
+    for target, backup, existed in reversed(done):
+        try:
+            if backup:
+                os.replace(backup, target)
+            elif not existed:
+                os.unlink(target)  # it was not there before this build
+        except OSError:
+            pass  # best effort: the original error is the one worth reporting
+
+
+def _unlink_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
+
+
+def remove_stale_temps(folder: Path, names: list[str], older_than: float = STALE_SECONDS) -> list[str]:
+    """Remove temp and backup files a killed build left next to ``names`` in ``folder``.
+    Only old ones: a younger one may belong to a build running right now."""
+    removed = []
+    limit = time.time() - older_than
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    prefixes = tuple(f".{name}." for name in names)
+    for entry in entries:
+        if not (entry.name.startswith(prefixes) and entry.name.endswith((TEMP_SUFFIX, BACKUP_SUFFIX))):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < limit:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -106,13 +223,39 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_files(root: Path, relatives: list[str]) -> list[str]:
-    """Delete files mkfeeds wrote before and no longer writes (from its manifest)."""
+MANIFEST = ".mkfeeds-manifest.json"
+
+
+def read_manifest(root: Path) -> set[str]:
+    """The files an earlier build wrote. A missing or unreadable manifest means none:
+    mkfeeds never deletes a file it cannot prove it wrote."""
+    try:
+        document = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        files = document["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {name for name in files if isinstance(name, str)} if isinstance(files, list) else set()
+
+
+def write_manifest(root: Path, files: set[str]) -> None:
+    prepare_folder(root)
+    document = {"generator": "mkfeeds", "files": sorted(files)}
+    data = (json.dumps(document, indent=1) + "\n").encode()
+    if not _same_bytes(root / MANIFEST, data):
+        write_atomic(root / MANIFEST, data)
+
+
+def remove_stale(root: Path, relatives: set[str]) -> list[str]:
+    """Delete files an earlier build wrote and this one does not, then the folders
+    that leaves empty. Only regular files inside ``root`` are touched."""
     removed = []
-    for relative in relatives:
+    real_root = os.path.realpath(root)
+    for relative in sorted(relatives):
         try:
             path = safe_join(root, relative)
         except OutputError:
+            continue
+        if os.path.commonpath([os.path.realpath(path.parent), real_root]) != real_root:
             continue
         try:
             if path.is_file() and not path.is_symlink():
@@ -120,4 +263,11 @@ def remove_files(root: Path, relatives: list[str]) -> list[str]:
                 removed.append(relative)
         except OSError:
             continue
+        folder = path.parent
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()  # only succeeds when empty
+            except OSError:
+                break
+            folder = folder.parent
     return removed

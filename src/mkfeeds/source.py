@@ -9,6 +9,7 @@ aliases, no duplicate keys and a cap on the file size.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -85,10 +86,28 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_inside(source: SourceFile) -> int:
+    """Open without following a symlink, unless it still leads inside the input folder:
+    the file may have been replaced by a link since ``discover`` looked at it."""
+    try:
+        return os.open(source.path, _OPEN_FLAGS | _NOFOLLOW)
+    except OSError as exc:
+        if not _NOFOLLOW or exc.errno not in (errno.ELOOP, errno.EMLINK):
+            raise
+    root = os.path.realpath(source.path.parents[source.rel.count("/")])
+    if not _inside(os.path.realpath(source.path), root):
+        raise ArticleError(source.rel, "is a symbolic link that leads outside the input folder")
+    return os.open(source.path, _OPEN_FLAGS)
+
+
 def read_text(source: SourceFile) -> str:
     """The file's text, decoded as UTF-8 (a BOM is dropped, CRLF becomes LF)."""
     try:
-        fd = os.open(source.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = _open_inside(source)
     except FileNotFoundError:
         raise ArticleError(source.rel, "the file disappeared during the build") from None
     except OSError as exc:
@@ -133,29 +152,87 @@ def load_article(source: SourceFile) -> Article:
     return parse_article(source.rel, read_text(source))
 
 
+class WrittenInt(int):
+    """An integer from YAML that remembers how it was written. YAML 1.1 reads ``010`` as
+    8 and ``1:30`` as 90; a text field (``title: 010``) must come out as written."""
+
+    written: str
+
+
+class WrittenFloat(float):
+    """A float from YAML that remembers how it was written (``1e3``, ``.nan``)."""
+
+    written: str
+
+
+MAX_NUMBER_CHARS = 1000  # longer numbers cost quadratic time (sexagesimal) or cannot be printed
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """libyaml's safe loader, stricter: no aliases (they make cheap-to-load,
-    costly-to-walk bombs), no duplicate keys, no non-scalar keys, and impossible
-    timestamps reported as YAML errors with their line."""
+    costly-to-walk bombs), no explicit tags (even the standard ones crash their
+    constructors on bad values: ``!!int x``), no merge keys, no duplicate keys (compared
+    as values: ``1`` and ``01`` collide), no non-scalar keys, numbers that remember how
+    they were written, and impossible timestamps reported as YAML errors with their line."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:
             raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases (*name) are not supported", node.start_mark)
+                None, None, "YAML anchors and aliases (&name, *name) are not supported",
+                node.start_mark)  # the mark is the anchored node's: libyaml shares it
+        if self._explicitly_tagged(node):
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML tags (!name) are not allowed", node.start_mark)
         return super().construct_object(node, deep)
 
+    def _explicitly_tagged(self, node: yaml.Node) -> bool:
+        """True when the node's tag is not the one YAML would have inferred. Plain text
+        needs no check: an explicit ``!!str`` changes nothing."""
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return False
+            if node.style:  # quoted: only an explicit tag can make it anything but text
+                return True
+            return node.tag != self.resolve(yaml.ScalarNode, node.value, (True, False))
+        return node.tag != (_SEQ if isinstance(node, yaml.SequenceNode) else _MAP)
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[tuple[str, str]] = set()
-        for key_node, _ in node.value:
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
                     None, None, "mapping keys must be plain values", key_node.start_mark)
-            ident = (key_node.tag, key_node.value)
-            if ident in seen:
+            if key_node.tag == _MERGE:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "YAML merge keys (<<) are not supported", key_node.start_mark)
+            key = self.construct_object(key_node, deep=deep)
+            if key in mapping:
                 raise yaml.constructor.ConstructorError(
                     None, None, "duplicate key", key_node.start_mark)
-            seen.add(ident)
-        return super().construct_mapping(node, deep)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        number = WrittenInt(super().construct_yaml_int(self._short_number(node)))
+        number.written = node.value
+        return number
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        number = WrittenFloat(super().construct_yaml_float(self._short_number(node)))
+        number.written = node.value
+        return number
+
+    @staticmethod
+    def _short_number(node: yaml.ScalarNode) -> yaml.ScalarNode:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number longer than {MAX_NUMBER_CHARS} characters "
+                "(put it in quotes if it is text)", node.start_mark)
+        return node
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -166,8 +243,12 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
-_QUOTED = re.compile(r"'[^']{4,}'|\"[^\"]{4,}\"")
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+_StrictLoader.add_constructor(_MAP, _StrictLoader.construct_yaml_map)
+# A quoted run of two or more non-space characters: how the pure-Python parser quotes
+# input (an alias name, a character); libyaml's own quoted punctuation (',' or ']') stays.
+_QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"")
 
 
 def load_yaml(rel: str, text: str, first_line: int = 1) -> tuple[dict[str, Any], dict[str, int]]:

@@ -1,8 +1,9 @@
 """Plain-text cleaning shared by every text field: pure functions, no I/O.
 
 XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF; feedgen fails late
-on them and JSON readers choke on surrogates. C1 controls (U+0080-U+009F) are legal XML
-but draw W3C warnings and are never meaningful in text, so they go too.
+on them and JSON readers choke on surrogates. DEL (U+007F) and the C1 controls
+(U+0080-U+009F) are legal XML but draw W3C warnings and are never meaningful in text,
+so they go too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ ELLIPSIS = "\u2026"
 
 
 def clean(text: str) -> str:
-    """Remove characters that cannot travel in XML 1.0 (and C1 controls)."""
+    """Remove characters that cannot travel in XML 1.0 (and DEL and C1 controls)."""
     return _FORBIDDEN.sub("", text)
 
 
@@ -29,9 +30,10 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.8:
-        cut = cut[:space]
+    if not text[limit - 1].isspace():  # the cut splits a word: end at the one before
+        space = cut.rfind(" ")
+        if space > limit * 0.8:
+            cut = cut[:space]
     return cut.rstrip() + ELLIPSIS
 
 

@@ -28,18 +28,20 @@ def absolute_url(value: str, base: str | None = None) -> str:
         raise BadURL(f"is longer than {MAX_URL_LENGTH} characters")
     if _CONTROL.search(raw.replace(" ", "")):
         raise BadURL("contains control characters")
-    scheme = urlsplit(raw).scheme.lower() if ":" in raw else ""
-    if scheme and scheme not in SAFE_SCHEMES:
-        raise BadURL(f"uses the {scheme!r} scheme; only http and https are published"
-                     if scheme.isalnum() and len(scheme) < 20 else "is not an http(s) URL")
-    if not scheme:
-        if base is None:
-            raise BadURL("is relative and there is no base URL to resolve it against")
-        raw = urljoin(base, raw)
-    try:
+    try:  # urlsplit raises on a malformed IPv6 literal ("http://[::1/")
+        scheme = urlsplit(raw).scheme.lower() if ":" in raw else ""
+        if scheme and scheme not in SAFE_SCHEMES:
+            raise BadURL(f"uses the {scheme!r} scheme; only http and https are published"
+                         if scheme.isalnum() and len(scheme) < 20 else "is not an http(s) URL")
+        if not scheme:
+            if base is None:
+                raise BadURL("is relative and there is no base URL to resolve it against")
+            raw = urljoin(base, raw)
         parts = urlsplit(raw)
         host = parts.hostname
         port = parts.port  # raises ValueError on a malformed port
+    except BadURL:
+        raise
     except ValueError:
         raise BadURL("is not a well-formed URL") from None
     if parts.scheme.lower() not in SAFE_SCHEMES:
@@ -47,14 +49,28 @@ def absolute_url(value: str, base: str | None = None) -> str:
     if not host:
         raise BadURL("has no host")
     host = _ascii_host(host)
-    netloc = host if port is None else f"{host}:{port}"
+    default_port = {"http": 80, "https": 443}[parts.scheme.lower()]
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
     if parts.username or parts.password:
         raise BadURL("contains credentials")
-    path = quote(parts.path, safe=_SAFE_CHARS) or "/"
+    path = _canonical_escapes(quote(parts.path, safe=_SAFE_CHARS)) or "/"
     return urlunsplit(
-        (parts.scheme.lower(), netloc, path,
-         quote(parts.query, safe=_SAFE_CHARS), quote(parts.fragment, safe=_SAFE_CHARS))
+        (parts.scheme.lower(), netloc, path, _canonical_escapes(quote(parts.query, safe=_SAFE_CHARS)),
+         _canonical_escapes(quote(parts.fragment, safe=_SAFE_CHARS)))
     )
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _canonical_escapes(text: str) -> str:
+    """RFC 3986 normal form, which feed validators expect of ids: escapes of unreserved
+    characters decoded (``%7E`` -> ``~``), the others in upper case (``%2f`` -> ``%2F``)."""
+    def fix(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+    return _ESCAPE.sub(fix, text)
 
 
 def _ascii_host(host: str) -> str:

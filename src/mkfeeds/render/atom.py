@@ -23,8 +23,8 @@ def render_atom(feed: Feed) -> bytes:
 
 def _fill(fe: FeedEntry, entry: Entry) -> None:
     fe.id(entry.id)
-    if entry.summary:
-        fe.summary(entry.summary, type="text")
+    if entry.summary or not entry.content_html:  # W3C warns on an entry with no text at all
+        fe.summary(entry.summary or entry.title, type="text")
     if entry.content_html:
         fe.content(entry.content_html, type="html")
     if entry.author:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import timezone
 
 from feedgen.entry import FeedEntry
 
@@ -14,7 +15,7 @@ def render_rss(feed: Feed) -> bytes:
     fg = new_generator(feed, feed.rss_url, "application/rss+xml")
     fg.description(feed.meta.description)
     fg.generator(f"{feed.meta.generator} {feed.meta.generator_version}".strip())  # RSS has no version attribute
-    fg.lastBuildDate(feed.updated)
+    fg.lastBuildDate(feed.updated.astimezone(timezone.utc))
     fg.docs("https://www.rssboard.org/rss-specification")
     if feed.meta.icon:
         fg.image(url=feed.meta.icon, title=feed.meta.title, link=feed.meta.site_url)
@@ -29,6 +30,6 @@ def _fill(fe: FeedEntry, entry: Entry) -> None:
         fe.description(html.escape(entry.summary, quote=False).replace("\n", "<br>\n"))
     if entry.content_html:
         fe.content(entry.content_html)  # content:encoded, or the description when no excerpt
-    fe.pubDate(entry.published)
+    fe.pubDate(entry.published.astimezone(timezone.utc))  # offsets like +0545 draw W3C warnings
     if entry.author:
         fe.dc.dc_creator(entry.author.name)  # RSS <author> must be an e-mail address

@@ -1,0 +1,163 @@
+"""Which feeds a build publishes: the main feed, one per taxonomy term, and the custom
+feeds of the config. Pure: entries in, ``FeedSpec``s out, each with its entries chosen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from mkfeeds.config import CustomFeed, Settings
+from mkfeeds.model import Entry
+
+SLUG_MAX = 60
+_NOT_SLUG = re.compile(r"[^\w]+")
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$")  # Windows device names
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One logical feed: where it goes, what it is called, which entries it holds."""
+
+    key: str  # "main", "topics/ai", "custom/top-stories"
+    kind: str  # main | taxonomy | custom
+    folder: str  # output folder relative to the output root, "" or ending in "/"
+    title: str
+    description: str
+    entries: tuple[Entry, ...]
+    full_content: bool
+
+
+def slugify(name: str) -> str:
+    """A readable, safe folder name: lowercase letters and digits of any script joined
+    by '-', never empty, never a device name, at most ``SLUG_MAX`` characters."""
+    ascii_first = unicodedata.normalize("NFKD", name)
+    ascii_first = "".join(c for c in ascii_first if not unicodedata.combining(c))
+    slug = _NOT_SLUG.sub("-", ascii_first.casefold()).replace("_", "-").strip("-")
+    slug = re.sub(r"-{2,}", "-", slug)[:SLUG_MAX].strip("-")
+    if not slug or _RESERVED.match(slug):
+        slug = (slug + "-" if slug else "") + _digest(name)
+    return slug
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.casefold().encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """Slugs for distinct names (compared case-insensitively). Where two names share a
+    slug, each name that does not spell its slug exactly gets a short hash suffix, so
+    the plain slug stays with the obvious owner and no feed overwrites another."""
+    by_slug: dict[str, list[str]] = {}
+    for name in names:
+        by_slug.setdefault(slugify(name), []).append(name)
+    result: dict[str, str] = {}
+    for slug, group in by_slug.items():
+        if len(group) == 1:
+            result[group[0]] = slug
+            continue
+        canonical = [n for n in group if n.casefold().replace(" ", "-") == slug]
+        for name in group:
+            keep_plain = len(canonical) == 1 and name == canonical[0]
+            result[name] = slug if keep_plain else f"{slug[:SLUG_MAX - 9]}-{_digest(name)}"
+    return result
+
+
+def _limited(entries: list[Entry], limit: int) -> tuple[Entry, ...]:
+    return tuple(entries[:limit] if limit else entries)
+
+
+def main_spec(settings: Settings, entries: tuple[Entry, ...]) -> FeedSpec:
+    return FeedSpec("main", "main", "", settings.title, settings.description,
+                    _limited(list(entries), settings.limit), settings.content == "full")
+
+
+TAXONOMY_LABELS = {"topics": "topic", "category": "category", "provider": "provider"}
+
+
+def _terms(taxonomy: str) -> Callable[[Entry], Iterable[tuple[str, str]]]:
+    """(grouping key, display name) pairs an entry belongs to in a taxonomy."""
+    if taxonomy == "topics":
+        return lambda e: ((n.casefold(), n) for n in e.topics)
+    if taxonomy == "category":
+        return lambda e: ((n.casefold(), n) for n in e.sections)
+    return lambda e: ((e.provider_key.casefold(), e.author.name if e.author else e.provider_key),) \
+        if e.provider_key else ()
+
+
+def taxonomy_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
+    """One feed per term with at least ``taxonomy_min_entries`` entries. ``entries``
+    is newest first, so each term's list is too."""
+    limit = settings.limit if settings.taxonomy_limit is None else settings.taxonomy_limit
+    specs = []
+    for taxonomy in settings.taxonomies:
+        terms = _terms(taxonomy)
+        members: dict[str, list[Entry]] = {}
+        spellings: dict[str, Counter[str]] = {}
+        for entry in entries:
+            for key, name in terms(entry):
+                members.setdefault(key, []).append(entry)
+                spellings.setdefault(key, Counter())[name] += 1
+        wanted = {key: group for key, group in members.items() if len(group) >= settings.taxonomy_min_entries}
+        slugs = unique_slugs(wanted)
+        for key in sorted(wanted, key=lambda k: slugs[k]):
+            display = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]
+            slug = slugs[key]
+            label = TAXONOMY_LABELS[taxonomy]
+            specs.append(FeedSpec(
+                key=f"{taxonomy}/{slug}", kind="taxonomy", folder=f"{taxonomy}/{slug}/",
+                title=f"{settings.title}: {display}",
+                description=f"Articles in the {label} {display} from {settings.title}",
+                entries=_limited(wanted[key], limit), full_content=settings.taxonomy_content == "full",
+            ))
+    return specs
+
+
+def _matches(feed: CustomFeed) -> Callable[[Entry], bool]:
+    topics = {t.casefold() for t in feed.topics}
+    sections = {c.casefold() for c in feed.categories}
+    providers = {p.casefold() for p in feed.providers}
+    types = {t.casefold() for t in feed.types}
+
+    def keep(entry: Entry) -> bool:
+        if topics and not topics.intersection(n.casefold() for n in entry.topics):
+            return False
+        if sections and not sections.intersection(n.casefold() for n in entry.sections):
+            return False
+        if providers and not providers.intersection(
+                n.casefold() for n in (entry.provider_key, entry.author.name if entry.author else None) if n):
+            return False
+        if types and (entry.kind or "").casefold() not in types:
+            return False
+        return feed.min_quality is None or (entry.quality is not None and entry.quality >= feed.min_quality)
+
+    return keep
+
+
+def _sort_key(sort: str) -> Callable[[Entry], tuple]:
+    if sort == "newest":
+        return lambda e: (-e.published.timestamp(), e.id)
+    field = "heat" if sort == "heat" else "quality"
+    return lambda e: (-(getattr(e, field) or 0.0), -e.published.timestamp(), e.id)
+
+
+def custom_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
+    specs = []
+    for feed in settings.feeds:
+        chosen = sorted(filter(_matches(feed), entries), key=_sort_key(feed.sort))
+        limit = settings.limit if feed.limit is None else feed.limit
+        specs.append(FeedSpec(
+            key=f"custom/{feed.name}", kind="custom", folder=feed.path + "/",
+            title=feed.title if feed.title != feed.name else f"{settings.title}: {feed.name}",
+            description=feed.description or f"{feed.title} from {settings.title}",
+            entries=_limited(chosen, limit), full_content=feed.content == "full",
+        ))
+    return specs
+
+
+def all_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
+    return [main_spec(settings, entries), *taxonomy_specs(settings, entries), *custom_specs(settings, entries)]
