@@ -180,3 +180,10 @@ def test_secret_never_reaches_stdout_stderr_or_output(site):
     assert SECRET not in result.stdout + result.stderr
     for path in (site / "out").rglob("*"):
         assert path.is_dir() or SECRET not in path.read_text()
+
+
+def test_a_feed_file_name_cannot_take_a_page_name(site):
+    (site / "mkfeeds.toml").write_text('rss-file = "index.html"\n')
+    result = run()
+    assert result.exit_code == 2
+    assert "index.html is written by mkfeeds itself; choose another feed file name" in result.stderr

@@ -244,7 +244,8 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
         files[STYLESHEET] = pages.stylesheet()
     if settings.pages:
         files[OPML] = pages.render_opml(settings.title, settings.home_url, listings)
-        files[INDEX] = pages.render_index(settings.title, settings.description, settings.home_url, listings)
+        files[INDEX] = pages.render_index(settings.title, settings.description, settings.home_url, listings,
+                                          opml_path=OPML)
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
     return Plan(result, feeds, files)

@@ -19,6 +19,7 @@ from mkfeeds.errors import ConfigError
 from mkfeeds.urls import BadURL, absolute_url
 
 PLACEHOLDER_URL = "https://example.com/"
+RESERVED_FILE_NAMES = frozenset({"index.html", "feeds.opml", "feed.xsl", ".mkfeeds-manifest.json"})
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -106,8 +107,12 @@ def settings_from_mapping(values: dict[str, Any], source: str | None = None) -> 
     converted = {KEYS[key].name: _convert(key, value, source) for key, value in values.items()
                  if value is not None}
     settings = Settings(**converted)
-    if len({settings.rss_file, settings.atom_file, settings.json_file}) != 3:
+    names = {settings.rss_file, settings.atom_file, settings.json_file}
+    if len(names) != 3:
         raise ConfigError("rss-file, atom-file and json-file must be three different names", source)
+    if names & RESERVED_FILE_NAMES:
+        raise ConfigError(f"{sorted(names & RESERVED_FILE_NAMES)[0]} is written by mkfeeds itself; "
+                          "choose another feed file name", source)
     return settings
 
 

@@ -24,6 +24,7 @@ OPML choices (``render_opml``):
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 from urllib.parse import quote
@@ -39,7 +40,7 @@ FORMAT_ORDER = ("rss", "atom", "json")  # OPML preference and display order
 def stylesheet() -> bytes:
     """The XSL stylesheet that renders RSS and Atom feeds as pages in browsers; write it
     next to the main feed (``feed.xsl``) and point the feeds' processing instruction at it."""
-    return resources.files("mkfeeds").joinpath("assets", "feed.xsl").read_bytes()
+    return (resources.files("mkfeeds") / "assets" / "feed.xsl").read_bytes()
 
 
 def _files_in_order(listing: FeedListing) -> list[FeedFile]:
@@ -128,6 +129,9 @@ header p:last-child{margin-bottom:0}
 main{padding-top:1.5rem;padding-bottom:1rem}
 section{margin:0 0 2.25rem}
 h2{font-size:1.25rem;line-height:1.3;margin:0 0 .5rem}
+h3{font-size:1.0625rem;line-height:1.3;margin:1.75rem 0 .25rem}
+section section{margin:0}
+.jump{list-style:none;margin:0 0 .5rem;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
 .about{background:var(--panel);border-left:4px solid var(--accent);border-radius:4px;padding:1rem 1.25rem}
 .about p{margin:.5rem 0}
 table{width:100%;border-collapse:collapse}
@@ -151,10 +155,44 @@ td.n.one::after{content:" entry"}}
 """
 
 
+GROUP_HEADINGS = {"main": "Main feed", "custom": "Custom feeds", "topics": "Topics",
+                  "category": "Categories", "provider": "Providers"}
+
+
+def _group_of(listing: FeedListing) -> tuple[str, str]:
+    """The index groups feeds: the main feed, each taxonomy (by the key's first folder:
+    ``topics/ai`` is in ``topics``), custom feeds. Returns an id-safe name and a heading."""
+    name = listing.key.split("/", 1)[0] if listing.kind == "taxonomy" else listing.kind
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", name) or "feeds"
+    return name, GROUP_HEADINGS.get(name, name.replace("-", " ").replace("_", " ").capitalize())
+
+
+def _row(listing: FeedListing) -> str:
+    title = _e(_text(listing.title))
+    links = "".join(
+        f'<li><a href="{_href(f.path)}" type="{_e(f.media_type)}">'
+        f"{_e(FORMAT_NAMES.get(f.format, f.format))}</a></li>"
+        for f in _files_in_order(listing))
+    desc = f' <span class="desc">{_e(_text(listing.description))}</span>' if listing.description else ""
+    one = " one" if listing.entries == 1 else ""
+    return (f'<tr><th scope="row" class="feed">{title}{desc}</th>'
+            f'<td><ul class="formats" aria-label="Formats of {title}">{links}</ul></td>'
+            f'<td class="n{one}">{listing.entries}</td></tr>')
+
+
+def _table(labelled_by: str, rows: list[str]) -> str:
+    return (f'<table aria-labelledby="{labelled_by}">\n'
+            '<thead><tr><th scope="col">Feed</th><th scope="col">Formats</th>'
+            '<th scope="col" class="n">Entries</th></tr></thead>\n'
+            '<tbody>\n' + "\n".join(rows) + '\n</tbody>\n</table>')
+
+
 def render_index(title: str, description: str, site_url: str, feeds: list[FeedListing],
                  main_key: str = "main", opml_path: str | None = "feeds.opml") -> bytes:
     """``index.html``: every feed with its formats and entry count, discovery tags for the
     main feed in ``<head>``, and those tags as a snippet to paste into a site's pages.
+    Feeds are grouped (main, then each taxonomy, then custom, in first-seen order) with a
+    jump list, once there is more than one group.
 
     Links to the feed files are relative (``FeedFile.path``), so the page also works when
     previewed locally or served from another location; the discovery tags and the snippet
@@ -167,19 +205,23 @@ def render_index(title: str, description: str, site_url: str, feeds: list[FeedLi
     tags = discovery_tags(main)
     name = _e(_text(title))
 
-    rows = []
+    groups: dict[str, tuple[str, list[str]]] = {}  # group id -> (heading, rows), first-seen order
     for listing in feeds:
-        links = "".join(
-            f'<li><a href="{_href(f.path)}" type="{_e(f.media_type)}">'
-            f"{_e(FORMAT_NAMES.get(f.format, f.format))}</a></li>"
-            for f in _files_in_order(listing))
-        desc = (f'<span class="desc">{_e(_text(listing.description))}</span>'
-                if listing.description else "")
-        one = " one" if listing.entries == 1 else ""
-        rows.append(
-            f'<tr><th scope="row" class="feed">{_e(_text(listing.title))}{desc}</th>'
-            f'<td><ul class="formats" aria-label="Formats of {_e(_text(listing.title))}">{links}</ul></td>'
-            f'<td class="n{one}">{listing.entries}</td></tr>')
+        group, heading = _group_of(listing)
+        groups.setdefault(group, (heading, []))[1].append(_row(listing))
+    if len(groups) == 1:
+        (heading, rows), = groups.values()
+        tables = _table("feeds", rows)
+        jump = ""
+    else:
+        tables = "\n".join(
+            f'<section aria-labelledby="feeds-{group}">\n'
+            f'<h3 id="feeds-{group}">{_e(heading)} <span class="count">({len(rows)})</span></h3>\n'
+            f'{_table(f"feeds-{group}", rows)}\n</section>'
+            for group, (heading, rows) in groups.items())
+        jump = ('<nav aria-label="Feed groups"><ul class="jump">' + "".join(
+            f'<li><a href="#feeds-{group}">{_e(heading)}</a></li>' for group, (heading, _) in groups.items())
+            + "</ul></nav>")
 
     snippet = html.escape("\n".join(tags), quote=False)
     opml = (f'<p>Subscribe to all of them at once: import <a href="{_href(opml_path)}" '
@@ -219,12 +261,8 @@ To subscribe, copy a feed's link (RSS works everywhere) and paste it into your r
 </section>
 <section aria-labelledby="feeds">
 <h2 id="feeds">Feeds <span class="count">({total})</span></h2>
-<table aria-labelledby="feeds">
-<thead><tr><th scope="col">Feed</th><th scope="col">Formats</th><th scope="col" class="n">Entries</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
+{jump}
+{tables}
 </section>
 <section aria-labelledby="snippet">
 <h2 id="snippet">Add the feed to your site</h2>

@@ -4,6 +4,11 @@
   the feed is opened in a browser (via <?xml-stylesheet type="text/xsl" href="feed.xsl"?>).
   Feed readers ignore the processing instruction, so the feeds stay valid and unchanged.
 
+  Serving: browsers apply the stylesheet only to feeds served with an XML media type
+  (application/xml or text/xml, what most static hosts send for .xml). Served as
+  application/rss+xml or application/atom+xml, Chromium shows the source as text and
+  Firefox offers a download. Chromium runs no XSLT for file:// pages: preview over http.
+
   Rules this file keeps:
   - XSLT 1.0 only, no extension functions: it runs in libxslt (Chromium, lxml) and in
     Firefox's TransforMiiX alike.
