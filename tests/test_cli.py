@@ -187,3 +187,9 @@ def test_a_feed_file_name_cannot_take_a_page_name(site):
     result = run()
     assert result.exit_code == 2
     assert "index.html is written by mkfeeds itself; choose another feed file name" in result.stderr
+
+
+def test_build_options_work_without_the_command_name(site):
+    write_tree(site, {"seeds/002_draft.txt": article_text(title="Draft", webUrl="https://n.example/d", published=False)})
+    result = run("--drafts", "--quiet")
+    assert result.exit_code == 0 and "Draft" in (site / "out" / "rss.xml").read_text()

@@ -47,13 +47,21 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _BuildByDefault(click.Group):
+    """``mkfeeds`` and ``mkfeeds --drafts ...`` mean ``mkfeeds build ...``, as in Hugo."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "-V", "--version")):
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_BuildByDefault, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="mkfeeds")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli() -> None:
     """Publish a folder of articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 
-    With no command, runs `mkfeeds build` with its defaults: seeds/ -> out/.
+    With no command, runs `mkfeeds build` (options included): seeds/ -> out/.
 
     \b
     Exit status:
@@ -61,8 +69,6 @@ def cli(ctx: click.Context) -> None:
       1  feeds written, but some articles were rejected (named on stderr)
       2  nothing built (bad options or config, unwritable output, --strict)
     """
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(build_command)
 
 
 @cli.command("build")
