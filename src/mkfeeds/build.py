@@ -5,6 +5,8 @@ writes, then removal of the files an earlier build wrote and this one does not."
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
@@ -16,7 +18,7 @@ from mkfeeds.errors import ArticleError, ConfigError, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.loading import load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
-from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
+from mkfeeds.model import Article, Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
 from mkfeeds.output import read_manifest, remove_stale, write_all, write_manifest
 from mkfeeds.render import render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
@@ -99,12 +101,12 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
     return Selection(tuple(ordered), n_drafts, n_scheduled, tuple(problems))
 
 
-def with_content(entry: Entry, source: SourceFile, rules: MappingSettings) -> Entry:
-    """Fill in ``content_html``: the rendered body (re-read now: only the entries
-    that are published pay for Markdown), then the related links."""
+def with_content(entry: Entry, article: Article) -> Entry:
+    """Fill in ``content_html``: the rendered body (read again for the entries that
+    are published: only they pay for Markdown), then the related links."""
     body_html = ""
     if entry.has_body:
-        body_html = markup.render_markdown(body_markdown(load_article(source)), entry.url)
+        body_html = markup.render_markdown(body_markdown(article), entry.url)
     related = markup.related_list(entry.related)
     if body_html:
         content = body_html + ("\n" + related if related else "")
@@ -198,12 +200,27 @@ class _Contents:
 
     def full(self, entry: Entry) -> Entry | None:
         if entry.id not in self.done:
-            try:
-                self.done[entry.id] = with_content(entry, self.sources[entry.source], self.rules)
-            except ArticleError as exc:  # changed or vanished since it was first read
-                self.result.problems.append(problem_of(exc))
-                self.done[entry.id] = None
+            self.done[entry.id] = self._render(entry)
         return self.done[entry.id]
+
+    def _render(self, entry: Entry) -> Entry | None:
+        try:
+            article = load_article(self.sources[entry.source])
+        except ArticleError as exc:  # changed or vanished since it was first read
+            self.result.problems.append(problem_of(exc))
+            return None
+        if markup.too_much_markup(body_markdown(article)):
+            self.result.problems.append(Problem(
+                "warning", entry.source, f"more than {markup.MAX_RAW_TAGS:,} HTML tags; "
+                "the body's raw HTML is shown as text", field="body"))
+        try:
+            return with_content(entry, article)
+        except Exception as exc:  # a bug must not cost the other articles
+            if os.environ.get("MKFEEDS_DEBUG"):
+                raise
+            self.result.problems.append(Problem(
+                "error", entry.source, f"internal error ({type(exc).__name__}); please report it"))
+            return None
 
 
 def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None) -> Plan:

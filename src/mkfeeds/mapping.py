@@ -18,7 +18,10 @@ from mkfeeds import text
 from mkfeeds.dates import BadDate, parse_date
 from mkfeeds.errors import ArticleError
 from mkfeeds.model import Article, Author, Entry, Image, Link, Problem
-from mkfeeds.urls import BadURL, absolute_url, site_of_domain
+from mkfeeds.urls import BadURL, absolute_url, is_absolute, site_of_domain
+
+# Bump when a rule changes what an article becomes: it empties every build cache.
+MAPPING_VERSION = 1
 
 # Size limits per field, in characters; longer text is cut at a word with an ellipsis.
 TITLE_MAX = 500
@@ -115,12 +118,15 @@ class _Context:
             self.warn(key, "must be a URL; left out")
             return None
         try:
-            return absolute_url(text.clean(value), self.settings.site_url)
+            url = absolute_url(text.clean(value), self.settings.site_url)
         except BadURL as exc:
             if required:
                 raise self.fail(key, str(exc)) from None
             self.warn(key, f"{exc}; left out")
             return None
+        if not is_absolute(value):
+            self.warn(key, "is relative; resolved against the site URL")
+        return url
 
 
 def _number_as_written(value: int | float) -> str | None:

@@ -9,6 +9,7 @@ reader has no base URL of its own to resolve them with.
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 import nh3
@@ -36,14 +37,26 @@ _ATTRIBUTES = {
 _URL_ATTRIBUTES = frozenset({"href", "src"})
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark")
+@lru_cache(maxsize=2)
+def _markdown(raw_html: bool = True) -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": raw_html})
+
+
+# Raw HTML tags a body may carry. Sanitizing is superlinear in nesting depth (20,000
+# nested <div>s take seconds); past this many tags the body's raw HTML is shown as text.
+MAX_RAW_TAGS = 2_000
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+
+
+def too_much_markup(source: str) -> bool:
+    return len(_TAG_START.findall(source, 0, len(source))) > MAX_RAW_TAGS
 
 
 def render_markdown(source: str, base_url: str) -> str:
     """CommonMark to sanitized HTML, URLs absolute against ``base_url``."""
-    return sanitize(_markdown().render(source), base_url) if source.strip() else ""
+    if not source.strip():
+        return ""
+    return sanitize(_markdown(raw_html=not too_much_markup(source)).render(source), base_url)
 
 
 def sanitize(fragment: str, base_url: str) -> str:

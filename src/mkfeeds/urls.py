@@ -73,6 +73,14 @@ def _canonical_escapes(text: str) -> str:
     return _ESCAPE.sub(fix, text)
 
 
+def is_absolute(value: str) -> bool:
+    """Does ``value`` name its own scheme (``https://…``), rather than lean on a base?"""
+    try:
+        return bool(urlsplit(value.strip()).scheme)
+    except ValueError:
+        return False
+
+
 def _ascii_host(host: str) -> str:
     if not host.isascii():
         try:
