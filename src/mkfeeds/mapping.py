@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any, Callable
+from typing import Any
 
 from mkfeeds import text
 from mkfeeds.dates import BadDate, parse_date
@@ -373,5 +373,3 @@ def _number(value: Any) -> float | None:
         return number if math.isfinite(number) else None
     return None
 
-
-FieldRule = Callable[[_Context, Any], Any]
