@@ -8,15 +8,17 @@ import traceback
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from mkfeeds import __version__
-from mkfeeds.build import BuildResult, StrictFailure, build
 from mkfeeds.config import Settings, load_config
 from mkfeeds.errors import MkfeedsError
 from mkfeeds.model import Problem
+
+if TYPE_CHECKING:  # the pipeline is imported when a command runs: --version and --help stay fast
+    from mkfeeds.build import BuildResult
 
 EXIT_OK = 0  # every article published or deliberately withheld
 EXIT_REJECTED = 1  # feeds written, but some articles were rejected (named on stderr)
@@ -89,6 +91,8 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
     settings = _settings(options)
     now = datetime.now(timezone.utc)
     _warn_placeholder(settings)
+    from mkfeeds.build import StrictFailure, build
+
     try:
         with _progress(settings) as bar:
             result = build(settings, now, progress=bar.update if bar else None)
@@ -121,6 +125,8 @@ def check_command(**options: Any) -> None:
     """
     settings = _settings(options)
     now = datetime.now(timezone.utc)
+    from mkfeeds.build import build
+
     try:
         result = build(settings, now, write=False)
     except MkfeedsError as exc:

@@ -1,48 +1,496 @@
 """Files -> outcomes: load and map every article file, each judged alone.
 
-The unit of work is ``process_file``: one file in, one picklable ``FileOutcome`` out,
-so it can run in worker processes and be kept in the build cache."""
+The unit of work is one file in, one ``FileOutcome`` out (``process_file``). Around it:
+
+- the build cache (``mkfeeds.cache``): a file whose size and mtime are unchanged is not
+  read at all; one whose stat changed but whose text did not (by digest) is not parsed;
+- parallel loading: when more than ``PARALLEL_MIN`` files need work and more than one
+  job is allowed, chunks of files go to a pool of worker processes, which send back
+  compact results (the outcome already encoded as the cache's JSON row, not pickled
+  dataclasses); results are taken in input order, so the output does not depend on
+  which worker finished first;
+- progress: ``progress(n)`` is called as files complete, cached or not, in either path.
+
+Whatever the path (cold, warm, serial, parallel), the outcomes are the same objects
+(equal dataclasses) in the same order; ``tests/test_incremental.py`` checks the bytes.
+"""
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
-from typing import Callable
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 from mkfeeds.config import Settings
 from mkfeeds.errors import ArticleError
 from mkfeeds.mapping import MappingSettings, map_article
 from mkfeeds.model import FileOutcome, Problem
-from mkfeeds.source import SourceFile, load_article
+from mkfeeds.source import SourceFile, parse_article, read_text
 
+PARALLEL_MIN = 200  # files; below this a pool (~0.1 s to start) costs more than it saves
+PER_PROCESS_MIN = 32  # files per worker at least: fewer workers for a small batch
+CHUNK_MAX = 256  # files per task: small enough to balance the workers and move the bar
+PROGRESS_STEP = 256  # cache hits reported to the progress bar at a time
+
+log = logging.getLogger("mkfeeds")
+Progress = Callable[[int], None]
+
+# What a worker sends back for one file (kind, digest, payload):
+_ROW = 0  # payload: the outcome as the cache's JSON; digest: of the text (None: do not store)
+_SAME = 1  # the text's digest matches the cached row: reuse it (payload None)
+_OBJECT = 2  # payload: the FileOutcome itself (not storable: a read error, an internal error)
+
+# How a worker returns outcomes: as objects (in this process), as JSON (from a pool, no
+# cache), or as JSON with the text's digest (for the cache).
+OBJECTS, ENCODE, STORE = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------------------------
+# One file
+# ---------------------------------------------------------------------------------------------
 
 def process_file(source: SourceFile, rules: MappingSettings) -> FileOutcome:
     """Load and map one file; every failure is confined to it."""
     try:
-        article = load_article(source)
-        entry, warnings = map_article(article, rules)
-        return FileOutcome(source.rel, entry, tuple(warnings))
+        text = read_text(source)
     except ArticleError as exc:
         return FileOutcome(source.rel, None, (problem_of(exc),))
+    except Exception as exc:  # noqa: BLE001 - a bug must not cost the other articles
+        return _internal_error(source.rel, exc)
+    return _outcome_of_text(source.rel, text, rules)[0]
+
+
+def _outcome_of_text(rel: str, text: str, rules: MappingSettings) -> tuple[FileOutcome, bool]:
+    """The outcome of a file's text, and whether it depends on nothing else (so it may
+    be cached): a recursion limit or a bug depends on more than the text."""
+    try:
+        article = parse_article(rel, text)
+        entry, warnings = map_article(article, rules)
+        return FileOutcome(rel, entry, tuple(warnings)), True
+    except ArticleError as exc:
+        return FileOutcome(rel, None, (problem_of(exc),)), True
     except RecursionError:
-        return FileOutcome(source.rel, None, (Problem("error", source.rel, "nested too deeply"),))
-    except Exception as exc:  # a bug must not cost the other articles; say so plainly
-        if os.environ.get("MKFEEDS_DEBUG"):
-            raise
-        return FileOutcome(source.rel, None, (Problem(
-            "error", source.rel, f"internal error ({type(exc).__name__}); please report it"),))
+        return FileOutcome(rel, None, (Problem("error", rel, "nested too deeply"),)), False
+    except Exception as exc:  # noqa: BLE001 - a bug must not cost the other articles
+        return _internal_error(rel, exc), False
+
+
+def _internal_error(rel: str, exc: Exception) -> FileOutcome:
+    if os.environ.get("MKFEEDS_DEBUG"):
+        raise exc
+    return FileOutcome(rel, None, (Problem(
+        "error", rel, f"internal error ({type(exc).__name__}); please report it"),))
 
 
 def problem_of(exc: ArticleError) -> Problem:
     return Problem("error", exc.path, exc.message, exc.field, exc.line)
 
 
-def load_outcomes(sources: list[SourceFile], settings: Settings, rules: MappingSettings,
-                  progress: Callable[[int], None] | None = None) -> list[FileOutcome]:
-    outcomes = []
-    for source in sources:
-        outcomes.append(process_file(source, rules))
-        if progress:
-            progress(1)
-    return outcomes
+def _work(source: SourceFile, known: bytes | None, rules: MappingSettings, mode: int) -> tuple[int, Any, Any]:
+    """Read, (with a cache) hash, parse and map one file: (kind, digest, payload). From
+    ``ENCODE`` on, the outcome comes back as JSON: cheaper to send between processes than
+    pickled dataclasses, and (with ``STORE``, which also hashes the text) ready to store.
+    Decoded, it is also smaller than the mapping's own objects (names shared between
+    entries, plain ints): the same in this process, so every path gives the same objects."""
+    rel = source.rel
+    try:
+        text = read_text(source)
+    except ArticleError as exc:  # not stored: permissions and races are not the text's
+        return _OBJECT, None, FileOutcome(rel, None, (problem_of(exc),))
+    except Exception as exc:  # noqa: BLE001
+        return _OBJECT, None, _internal_error(rel, exc)
+    from mkfeeds import cache
+
+    text_digest = cache.digest(text) if mode == STORE else None
+    if known is not None and text_digest == known:  # known only with a cache
+        return _SAME, text_digest, None
+    outcome, storable = _outcome_of_text(rel, text, rules)
+    if mode != OBJECTS:
+        try:
+            encoded = cache.encode_outcome(outcome)
+            return _ROW, (text_digest if storable else None), encoded
+        except cache.Uncacheable:
+            pass
+    return _OBJECT, None, outcome
 
 
+# ---------------------------------------------------------------------------------------------
+# Many files: in this process or in a pool
+# ---------------------------------------------------------------------------------------------
+
+class _Job:
+    """What the workers need, handed over once when they start (with ``fork``, without
+    copying): the sources, which of them to load, the digests to confirm, the rules.
+    A task is then just a range of positions in ``work``."""
+
+    def __init__(self, sources: list[SourceFile], work: list[int], known: dict[int, bytes],
+                 rules: MappingSettings, mode: int) -> None:
+        self.sources, self.work, self.known, self.rules, self.mode = sources, work, known, rules, mode
+        self.parent = os.getpid()
+
+    def results(self, start: int, stop: int) -> list[tuple[int, Any, Any]]:
+        sources, known, rules, mode = self.sources, self.known, self.rules, self.mode
+        return [_work(sources[i], known.get(i), rules, mode) for i in self.work[start:stop]]
+
+
+_worker_job: _Job | None = None
+
+
+def _init_worker(job: _Job) -> None:
+    global _worker_job
+    _worker_job = job
+    # Forked from load_outcomes, which holds the collector off: a worker's own garbage
+    # must not pile up, but the parent's objects (all the cached outcomes, on a warm
+    # build) are never garbage here, and scanning them would copy every page they are on.
+    gc.freeze()
+    gc.enable()
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(job.parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose build was killed (SIGKILL, out of memory) would wait for work
+    forever: it holds its own end of the task pipe open. Leave when the parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _work_range(bounds: tuple[int, int]) -> list[tuple[int, Any, Any]]:
+    assert _worker_job is not None
+    return _worker_job.results(*bounds)
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _processes(settings: Settings, items: int) -> int:
+    wanted = settings.jobs or available_cpus()
+    if wanted <= 1 or items < PARALLEL_MIN:
+        return 1
+    return min(wanted, max(1, items // PER_PROCESS_MIN))
+
+
+def _run(job: _Job, processes: int, progress: Progress | None,
+         start: int = 0) -> Iterator[list[tuple[int, Any, Any]]]:
+    """Results of ``job.work[start:]``, chunk by chunk, in input order."""
+    total = len(job.work)
+    if processes <= 1:
+        for lo in range(start, total, 64):
+            chunk = job.results(lo, min(lo + 64, total))
+            if progress:
+                progress(len(chunk))
+            yield chunk
+        return
+    size = max(8, min(CHUNK_MAX, -(-(total - start) // (processes * 8))))
+    ranges = [(lo, min(lo + size, total)) for lo in range(start, total, size)]
+    done = start
+    try:
+        for result in _pool_map(job, ranges, processes):
+            done += len(result)
+            if progress:
+                progress(len(result))
+            yield result
+    except _PoolBroken as exc:  # a worker died (killed, out of memory): finish here
+        log.debug("worker pool failed (%s); loading the rest in this process", exc)
+        yield from _run(job, 1, progress, done)
+
+
+class _PoolBroken(Exception):
+    pass
+
+
+def _pool_map(job: _Job, ranges: list[tuple[int, int]],
+              processes: int) -> Iterator[list[tuple[int, Any, Any]]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # fork: the workers start at once, with everything imported and the job in memory.
+    # Elsewhere (macOS, Windows) the platform's default: each worker imports mkfeeds and
+    # receives the job pickled.
+    method = "fork" if sys.platform.startswith("linux") else None
+    context = multiprocessing.get_context(method)
+    try:
+        executor = ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker,
+                                       initargs=(job,))
+    except (OSError, ValueError) as exc:
+        raise _PoolBroken(str(exc)) from None
+    finished = False
+    try:
+        try:
+            yield from executor.map(_work_range, ranges)
+            finished = True
+        except BrokenProcessPool as exc:
+            raise _PoolBroken(str(exc)) from None
+    finally:
+        if not finished:  # an error, or the caller gave up: do not wait for the rest
+            processes_ = getattr(executor, "_processes", None) or {}  # private; best effort
+            for process in list(processes_.values()):
+                process.terminate()
+        executor.shutdown(wait=finished, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The build's entry point
+# ---------------------------------------------------------------------------------------------
+
+def load_outcomes(sources: Sequence[SourceFile], settings: Settings, rules: MappingSettings,
+                  progress: Progress | None = None,
+                  notices: list[str] | None = None) -> list[FileOutcome]:
+    """The outcome of every source, in the order given: from the cache where the file
+    is unchanged, else read and mapped (in parallel when it pays). Problems with the
+    cache itself never fail the build: they are reported (appended to ``notices`` when
+    given, else logged as warnings on the ``mkfeeds`` logger) and the build goes on
+    without it. ``settings.cache`` None means no cache; ``settings.jobs`` 0 all cores."""
+    loader = _Loader(sources, settings, rules, progress, notices)
+    collecting = gc.isenabled()
+    gc.disable()  # ~15 objects per outcome, none in a cycle: scanning them again and again
+    try:          # as they pile up costs a fifth of a warm build
+        return loader.run()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class _Loader:
+    def __init__(self, sources: Sequence[SourceFile], settings: Settings, rules: MappingSettings,
+                 progress: Progress | None, notices: list[str] | None) -> None:
+        self.sources = list(sources)
+        self.settings, self.rules, self.progress, self.notices = settings, rules, progress, notices
+        self.started_ns = time.time_ns()  # before any file is read: see cache.RACY_NS
+        self.outcomes: list[FileOutcome | None] = [None] * len(self.sources)
+        self.known: dict[int, bytes] = {}  # index -> digest of the cached text, to confirm
+        self.memo: dict = {}  # short strings and authors shared between decoded outcomes
+        self.decoder: Callable[[str, str], FileOutcome | None] | None = None
+        self.cache: Any = None
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def warn(self, message: str) -> None:
+        if self.notices is not None:
+            self.notices.append(message)
+        elif not self.settings.quiet:
+            log.warning("mkfeeds: warning: %s", message)
+
+    # -- the cache, failing soft ---------------------------------------------------------------
+
+    def open_cache(self) -> None:
+        path = self.settings.cache
+        if path is None:
+            return
+        from mkfeeds import cache
+
+        try:
+            self._refuse_inside(path)
+            self.key = cache.fingerprint(self.rules, self.settings.input)
+            self.cache = cache.open_cache(path, self.key)
+        except cache.CacheUnavailable as exc:
+            self.warn(f"cache not used: {exc}; every article is read")
+            return
+        except sqlite3.Error as exc:
+            self.warn(f"cache not used: {path} cannot be opened ({exc}); every article is read")
+            return
+        if self.cache.damage:
+            self.warn(f"cache {path} was damaged ({self.cache.damage}) and has been replaced; "
+                      "every article is read")
+
+
+    def _refuse_inside(self, path: Path) -> None:
+        """Not in the output folder (it would be published, drafts and all), not in
+        the input folder (which a build never modifies)."""
+        from mkfeeds.cache import CacheUnavailable
+
+        real = Path(os.path.realpath(path))
+        for what, folder in (("output", self.settings.output), ("input", self.settings.input)):
+            root = Path(os.path.realpath(folder))
+            if real == root or root in real.parents:
+                raise CacheUnavailable(f"{path} is inside the {what} folder {folder}; "
+                                       "choose another --cache path")
+
+    def drop_cache(self, message: str) -> None:
+        if self.cache is not None:
+            self.cache.close()  # rolls back: the previous cache stays as it was
+            self.cache = None
+            self.warn(message)
+
+    # -- the build -----------------------------------------------------------------------------
+
+    def run(self) -> list[FileOutcome]:
+        self.open_cache()
+        work = list(range(len(self.sources)))
+        stale: list[str] = []
+        if self.cache is not None:
+            try:
+                work, stale = self.reuse()
+            except (sqlite3.Error, TypeError, ValueError) as exc:  # values of the wrong type: damaged too
+                work, stale = list(range(len(self.sources))), []
+                self.outcomes = [None] * len(self.sources)
+                self.known = {}
+                self.replace_damaged(exc)
+        self.load(work)
+        if self.cache is not None:
+            try:
+                self.cache.drop(stale)
+                self.cache.commit()
+            except sqlite3.Error as exc:
+                self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
+                                "the next build reads the changed articles again")
+            finally:
+                if self.cache is not None:
+                    self.cache.close()
+        assert all(o is not None for o in self.outcomes)
+        return self.outcomes  # type: ignore[return-value]
+
+    def replace_damaged(self, exc: Exception) -> None:
+        from mkfeeds import cache
+
+        path = self.settings.cache
+        self.cache.close()
+        self.cache = None
+        if isinstance(exc, sqlite3.Error) and not cache._damaged(exc):
+            self.warn(f"cache not used: {path} cannot be read ({exc}); every article is read")
+            return
+        try:
+            cache._remove_damaged(path)  # type: ignore[arg-type]
+            self.cache = cache.open_cache(path, self.key)  # type: ignore[arg-type]
+        except (cache.CacheUnavailable, OSError, sqlite3.Error):
+            self.cache = None
+        self.warn(f"cache {path} was damaged ({exc}); every article is read"
+                  + ("" if self.cache is not None else " and the cache is not written"))
+
+    def reuse(self) -> tuple[list[int], list[str]]:
+        """Walk the cached rows and the sources together, both sorted by path: take
+        what is unchanged, list what needs reading, and the rows of vanished files."""
+        from mkfeeds.cache import RACY_NS, outcome_decoder
+
+        decode = outcome_decoder(self.memo)
+        sources, outcomes, known, progress = self.sources, self.outcomes, self.known, self.progress
+        order = range(len(sources))
+        if any(sources[i].rel > sources[i + 1].rel for i in range(len(sources) - 1)):
+            order = sorted(order, key=lambda i: sources[i].rel)  # type: ignore[assignment]
+        work: list[int] = []
+        stale: list[str] = []
+        rows = self.cache.rows()
+        end = (None,) * 6
+        row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
+        hits = 0
+        for i in order:
+            source = sources[i]
+            rel = source.rel
+            while row_rel is not None and row_rel < rel:
+                stale.append(row_rel)
+                row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
+            if row_rel != rel:
+                work.append(i)
+                continue
+            if size == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked_ns - RACY_NS:
+                outcome = decode(rel, text)
+                if outcome is not None:
+                    outcomes[i] = outcome
+                    hits += 1
+                    if progress and hits % PROGRESS_STEP == 0:
+                        progress(PROGRESS_STEP)
+                else:
+                    work.append(i)  # a row that does not decode: read the file again
+            else:
+                work.append(i)  # changed, or changed too recently to trust the stat alone
+                known[i] = digest
+            row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
+        while row_rel is not None:
+            stale.append(row_rel)
+            row_rel = next(rows, end)[0]
+        if progress and hits % PROGRESS_STEP:
+            progress(hits % PROGRESS_STEP)
+        return sorted(work), stale
+
+    def load(self, work: list[int]) -> None:
+        if not work:
+            return
+        sources = self.sources
+        caching = self.cache is not None
+        processes = _processes(self.settings, len(work))
+        mode = STORE if caching else ENCODE if processes > 1 else OBJECTS
+        job = _Job(sources, work, self.known, self.rules, mode)
+        position = 0
+        for chunk in _run(job, processes, self.progress):
+            rows, confirmed, dropped = [], [], []
+            for kind, text_digest, payload in chunk:
+                i = work[position]
+                position += 1
+                source = sources[i]
+                if kind == _SAME:
+                    outcome = self.cached(source, text_digest, confirmed)
+                elif kind == _ROW:
+                    outcome = self.decode(source, payload)
+                    if text_digest is not None:
+                        rows.append((source.rel, source.size, source.mtime_ns, text_digest,
+                                     self.started_ns, payload))
+                    elif i in self.known:
+                        dropped.append(source.rel)
+                else:
+                    outcome = payload
+                    if i in self.known:
+                        dropped.append(source.rel)
+                self.outcomes[i] = outcome
+            if self.cache is not None:
+                self.store(rows, confirmed, dropped)
+
+    def decode(self, source: SourceFile, payload: str) -> FileOutcome:
+        if self.decoder is None:
+            from mkfeeds.cache import outcome_decoder
+
+            self.decoder = outcome_decoder(self.memo)
+        outcome = self.decoder(source.rel, payload)
+        if outcome is None:  # cannot happen: encode and decode are generated together
+            return process_file(source, self.rules)
+        return outcome
+
+    def cached(self, source: SourceFile, text_digest: bytes, confirmed: list) -> FileOutcome:
+        """The cached outcome of a file whose text was confirmed unchanged."""
+        from mkfeeds.cache import decode_outcome
+
+        text = None
+        if self.cache is not None:
+            try:
+                text = self.cache.outcome_text(source.rel)
+            except sqlite3.Error as exc:
+                self.drop_cache(f"cache {self.settings.cache} could not be read ({exc}); "
+                                "the rest of the build goes on without it")
+        outcome = decode_outcome(source.rel, text, self.memo) if text is not None else None
+        if outcome is None:
+            return process_file(source, self.rules)
+        confirmed.append((source.size, source.mtime_ns, self.started_ns, source.rel))
+        return outcome
+
+    def store(self, rows: list, confirmed: list, dropped: list) -> None:
+        try:
+            self.cache.put(_storable(rows))
+            self.cache.restat(confirmed)
+            self.cache.drop(dropped)
+        except sqlite3.Error as exc:
+            self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
+                            "the next build reads the changed articles again")
+
+
+def _storable(rows: list) -> Iterator[tuple]:
+    """Rows SQLite can hold: a path or text with an unpaired surrogate (a file name
+    that is not UTF-8) cannot be stored, so that file is simply not cached."""
+    for row in rows:
+        try:
+            row[0].encode("utf-8")
+            row[5].encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        yield row

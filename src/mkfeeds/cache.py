@@ -1,0 +1,659 @@
+"""The incremental build cache: what each article file became, kept between builds.
+
+One SQLite file (stdlib ``sqlite3``), outside the output folder, with one row per article
+file: its relative path, the size and modification time it had when it was read, a digest
+of its text, and its ``FileOutcome`` (the entry, or the problems that rejected it) as JSON.
+
+- A row is reused when the file's size and mtime are unchanged. When they changed, the
+  file's text is hashed and the row is still reused if the digest matches (a ``touch``, a
+  ``git checkout`` back and forth); otherwise the file is read and mapped again.
+- A row written within ``RACY_NS`` of its file's last change is confirmed by digest once
+  more (a file changed twice within one timestamp tick keeps its size and mtime).
+- Rows for files that are gone are dropped, so a deleted article leaves the feeds.
+- Everything is invalidated when anything an outcome depends on changes: the mkfeeds
+  version, ``mapping.MAPPING_VERSION``, the code of the package itself, the model's field
+  layout, the mapping settings (site URL, time zone) and the input folder (``fingerprint``).
+- No pickle: a cache file is data, not trusted code. Outcomes are written as plain JSON
+  lists and read back through a decoder that checks every value's type against the
+  model's annotations before constructing the frozen dataclasses; a row that does not
+  decode is treated as missing. Datetimes keep their exact ``tzinfo`` (UTC, a fixed
+  offset, or an IANA zone by key, with ``fold``).
+- A cache that cannot be used (unreadable, damaged, locked by another build, someone
+  else's database) raises ``CacheUnavailable`` with a one-line reason: the build goes on
+  without it. A damaged mkfeeds cache is replaced; a file that is not one is left alone.
+
+This module only stores and decodes; ``loading`` decides what to reuse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from mkfeeds.model import Entry, FileOutcome, Problem
+
+SCHEMA_VERSION = 1  # the table layout and the JSON shape of a row; bump on any change
+APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds cache
+RACY_NS = 2_000_000_000  # coarsest file timestamp tick we allow for (FAT: 2 s)
+LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class CacheUnavailable(Exception):
+    """The cache cannot be used for this build; ``str()`` says why, in one line."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcome <-> JSON, derived from the model's type annotations
+# ---------------------------------------------------------------------------------------------
+
+class Uncacheable(Exception):
+    """An outcome holds a value this codec cannot store exactly: it is not cached."""
+
+
+class _Bad(Exception):
+    """A stored value does not match the model: the row is treated as missing."""
+
+
+_MEMO_MAX_LEN = 40  # short strings (names, categories, languages) are shared between entries
+_PLAIN = (str, int, float, bool)
+
+
+def _kind(hint: Any) -> tuple:
+    """The shape of an annotated type, as the code generator below reads it:
+    ("plain", kinds, optional, shared), ("datetime", optional), ("dataclass", cls, optional)
+    or ("tuple", element). ``shared``: short values are likely to repeat between entries
+    (optional fields such as a language or a kind, and literals), so one object serves all. ``TypeError`` for anything else: the cache is then switched off
+    rather than guessing."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = tuple(a for a in typing.get_args(hint) if a is not type(None))
+        optional = len(args) < len(typing.get_args(hint))
+        if args and all(a in _PLAIN for a in args):
+            return ("plain", args, optional, optional)
+        if len(args) == 1 and optional:
+            inner = _kind(args[0])
+            if inner[0] in ("datetime", "dataclass"):
+                return inner[:-1] + (True,)
+        raise TypeError(f"cannot cache values of type {hint}")
+    if origin is typing.Literal:
+        kinds = tuple(sorted({type(a) for a in typing.get_args(hint)}, key=lambda k: k.__name__))
+        if all(k in (str, int, bool) for k in kinds):
+            return ("plain", kinds, False, True)
+        raise TypeError(f"cannot cache values of type {hint}")
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return ("tuple", _kind(args[0]))
+        raise TypeError(f"cannot cache values of type {hint}")
+    if hint in _PLAIN:
+        return ("plain", (hint,), False, False)
+    if hint is datetime:
+        return ("datetime", False)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return ("dataclass", hint, False)
+    raise TypeError(f"cannot cache values of type {hint}")
+
+
+def _encode_datetime(value: Any) -> Any:
+    if type(value) is not datetime:
+        raise Uncacheable("not a datetime")
+    zone = value.tzinfo
+    if zone is None:
+        return value.isoformat()
+    if type(zone) is timezone:  # UTC or a fixed offset: isoformat keeps it exactly
+        if zone.tzname(None) != timezone(zone.utcoffset(None)).tzname(None):
+            raise Uncacheable("a named fixed-offset time zone")
+        return value.isoformat()
+    if type(zone) is ZoneInfo and zone.key and ZoneInfo(zone.key) is zone:
+        return [value.replace(tzinfo=None).isoformat(), zone.key, value.fold]
+    raise Uncacheable(f"a {type(zone).__name__} time zone")
+
+
+def _decode_datetime(value: Any) -> datetime:
+    try:
+        if type(value) is str:
+            return datetime.fromisoformat(value)
+        if type(value) is list and len(value) == 3 and type(value[0]) is str \
+                and type(value[1]) is str and type(value[2]) is int and value[2] in (0, 1):
+            naive = datetime.fromisoformat(value[0])
+            if naive.tzinfo is None:
+                return naive.replace(tzinfo=ZoneInfo(value[1]), fold=value[2])
+    except (ValueError, OSError, LookupError):  # a bad date or zone key
+        pass
+    raise _Bad
+
+
+def _decode_strings(value: Any, memo: dict) -> tuple:
+    if type(value) is not list:
+        raise _Bad
+    for item in value:
+        if type(item) is not str:
+            raise _Bad
+    return tuple([memo.setdefault(item, item) if len(item) <= _MEMO_MAX_LEN else item
+                  for item in value])
+
+
+def _bad() -> Any:
+    raise _Bad
+
+
+class _Generator:
+    """Writes, once per process, a straight-line encoder and decoder for each dataclass
+    of the model (as ``dataclasses`` writes ``__init__``): checking ~25 fields per
+    entry through generic closures would cost more than reading the row."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, Any] = {
+            "_Bad": _Bad, "Uncacheable": Uncacheable, "_bad": _bad,
+            "_enc_dt": _encode_datetime, "_dec_dt": _decode_datetime, "_dec_strs": _decode_strings,
+            "_FLOAT": object(), "_INT": object(),  # memo keys no JSON value can equal
+            "isinstance": isinstance, "type": type, "len": len, "tuple": tuple, "list": list,
+            "str": str, "int": int, "float": float, "bool": bool, "NoneType": type(None),
+        }
+        self.done: dict[type, tuple[str, str]] = {}
+        self.count = 0
+
+    def name(self, prefix: str, value: Any) -> str:
+        self.count += 1
+        key = f"_{prefix}{self.count}"
+        self.env[key] = value
+        return key
+
+    def functions(self, cls: type) -> tuple[str, str]:
+        """Names of the encoder and decoder of ``cls`` in ``self.env``."""
+        if cls in self.done:
+            return self.done[cls]
+        hints = typing.get_type_hints(cls)
+        fields = [f.name for f in dataclasses.fields(cls)]
+        kinds = [_kind(hints[f]) for f in fields]
+        enc_name, dec_name = f"_enc_{cls.__name__}", f"_dec_{cls.__name__}"
+        self.done[cls] = (enc_name, dec_name)
+        cls_name = self.name("cls", cls)
+        enc = [f"def {enc_name}(o):",
+               f"    if type(o) is not {cls_name}: raise Uncacheable('not a {cls.__name__}')"]
+        dec = [f"def {dec_name}(v, memo):",
+               f"    if type(v) is not list or len(v) != {len(fields)}: raise _Bad",
+               f"    ({', '.join(f'a{i}' for i in range(len(fields)))},) = v"]
+        out = []
+        previous_dt: list[int] = []
+        for i, (field, kind) in enumerate(zip(fields, kinds)):
+            enc.append(f"    a{i} = o.{field}")
+            enc.extend("    " + line for line in self.encode(f"a{i}", kind))
+            out.append(f"a{i}")
+            if i and kind == ("plain", (str,), False, False) and kinds[i - 1] == kind:
+                dec.append(f"    if a{i} == a{i - 1}: a{i} = a{i - 1}")  # ``url`` is often ``id``
+            if kind[0] == "datetime":
+                dec.append(f"    r{i} = a{i}")
+            if kind[0] == "datetime" and previous_dt:  # ``updated`` is often ``published``
+                j = previous_dt[-1]
+                dec.append(f"    if type(a{i}) is str and a{i} == r{j}: a{i} = a{j}")
+                dec.append("    else:")
+                dec.extend("        " + line for line in self.decode(f"a{i}", kind, top=True))
+            else:
+                dec.extend("    " + line for line in self.decode(f"a{i}", kind, top=True))
+            if kind[0] == "datetime":
+                previous_dt.append(i)
+        enc.append(f"    return [{', '.join(out)}]")
+        dec.append(f"    return {cls_name}({', '.join(out)})")
+        exec("\n".join(enc) + "\n\n" + "\n".join(dec), self.env)  # noqa: S102 - our own code
+        return enc_name, dec_name
+
+    def encode(self, var: str, kind: tuple) -> list[str]:
+        if kind[0] == "plain":
+            _, kinds, optional, _ = kind
+            accepted = kinds + ((int,) if float in kinds and int not in kinds else ())
+            acc = self.name("acc", accepted)
+            test = f"not isinstance({var}, {acc})"
+            if bool not in kinds and (int in accepted):
+                test = f"({test} or isinstance({var}, bool))"
+            if optional:
+                test = f"{var} is not None and {test}"
+            return [f"if {test}: raise Uncacheable('a value of the wrong type')"]
+        if kind[0] == "datetime":
+            line = f"{var} = _enc_dt({var})"
+            return [f"if {var} is not None: {line}"] if kind[1] else [line]
+        if kind[0] == "dataclass":
+            enc_name, _ = self.functions(kind[1])
+            line = f"{var} = {enc_name}({var})"
+            return [f"if {var} is not None: {line}"] if kind[2] else [line]
+        inner = kind[1]  # a tuple
+        lines = [f"if type({var}) is not tuple: raise Uncacheable('not a tuple')"]
+        if inner[0] == "plain" and not inner[2]:
+            acc = self.name("acc", inner[1])
+            lines.append(f"for x in {var}:")
+            lines.append(f"    if not isinstance(x, {acc}) or isinstance(x, bool) and bool not in {acc}: "
+                         "raise Uncacheable('a value of the wrong type')")
+            lines.append(f"{var} = list({var})")
+        else:
+            fn = self.item_function(inner, encode=True)
+            lines.append(f"{var} = [{fn}(x) for x in {var}]")
+        return lines
+
+    def decode(self, var: str, kind: tuple, top: bool = False) -> list[str]:
+        if kind[0] == "plain":
+            _, kinds, optional, shared = kind
+            exact = kinds + ((int,) if float in kinds and int not in kinds else ()) \
+                + ((type(None),) if optional else ())
+            if len(exact) == 1:
+                lines = [f"if type({var}) is not {exact[0].__name__}: raise _Bad"]
+            else:
+                lines = [f"if type({var}) not in {self.name('exact', frozenset(exact))}: raise _Bad"]
+            if str in kinds and shared:
+                guard = f"type({var}) is str and " if len(exact) > 1 else ""
+                lines.append(f"if {guard}len({var}) <= {_MEMO_MAX_LEN}: {var} = memo.setdefault({var}, {var})")
+            if float in kinds:  # rankings: a handful of distinct values (0.0 and -0.0 kept apart)
+                lines.append(f"if type({var}) is float and {var}: {var} = memo.setdefault((_FLOAT, {var}), {var})")
+            elif int in kinds and bool not in kinds:  # image sizes: CPython shares only -5..256
+                lines.append(f"if type({var}) is int and {var} > 256: {var} = memo.setdefault((_INT, {var}), {var})")
+            return lines
+        if kind[0] == "datetime":
+            line = f"{var} = _dec_dt({var})"
+            return [f"if {var} is not None: {line}"] if kind[1] else [line]
+        if kind[0] == "dataclass":
+            _, dec_name = self.functions(kind[1])
+            if kind[2] and top and all(k[0] == "plain" for k in map(
+                    _kind, typing.get_type_hints(kind[1]).values())):
+                # an optional value object of plain fields (the author): one per distinct value
+                return [f"if {var} is not None:",
+                        f"    if type({var}) is not list: raise _Bad",
+                        f"    k = ({self.name('tag', object())}, *{var})",  # a key no JSON value equals
+                        "    d = memo.get(k)",
+                        f"    if d is None: d = memo[k] = {dec_name}({var}, memo)",
+                        f"    {var} = d"]
+            line = f"{var} = {dec_name}({var}, memo)"
+            return [f"if {var} is not None: {line}"] if kind[2] else [line]
+        inner = kind[1]  # a tuple
+        if inner[0] == "plain" and inner[1] == (str,) and not inner[2]:  # names, shared one by one
+            return [f"{var} = _dec_strs({var}, memo) if {var} or type({var}) is not list else ()"]
+        fn = self.item_function(inner, encode=False)
+        return [f"if type({var}) is not list: raise _Bad",
+                f"{var} = tuple([{fn}(x, memo) for x in {var}])"]
+
+    def item_function(self, kind: tuple, encode: bool) -> str:
+        """A function for one element of a tuple field."""
+        if kind[0] == "dataclass" and not kind[2]:
+            return self.functions(kind[1])[0 if encode else 1]
+        self.count += 1
+        name = f"_item{self.count}"
+        if encode:
+            body = self.encode("x", kind)
+            source = [f"def {name}(x):"] + ["    " + line for line in body] + ["    return x"]
+        else:
+            body = self.decode("x", kind)
+            source = [f"def {name}(x, memo):"] + ["    " + line for line in body] + ["    return x"]
+        exec("\n".join(source), self.env)  # noqa: S102 - our own code
+        return name
+
+
+def _layout(cls: type, seen: set[type] | None = None) -> list[str]:
+    """Every field name and annotation reachable from ``cls``: part of the fingerprint,
+    so a change to the model empties the cache instead of misreading it."""
+    seen = set() if seen is None else seen
+    if cls in seen:
+        return []
+    seen.add(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        out.append(f"{cls.__name__}.{f.name}:{f.type}")
+        for arg in _walk(typing.get_type_hints(cls)[f.name]):
+            if dataclasses.is_dataclass(arg) and isinstance(arg, type):
+                out.extend(_layout(arg, seen))
+    return out
+
+
+def _walk(hint: Any) -> Iterator[Any]:
+    yield hint
+    for arg in typing.get_args(hint):
+        yield from _walk(arg)
+
+
+class _OutcomeCodec:
+    def __init__(self) -> None:
+        gen = _Generator()
+        enc, dec = gen.functions(Entry)
+        self.encode_entry, self.decode_entry = gen.env[enc], gen.env[dec]
+        enc, dec = gen.functions(Problem)
+        self.encode_problem, self.decode_problem = gen.env[enc], gen.env[dec]
+        self.layout = "|".join(_layout(Entry) + _layout(Problem))
+
+
+_codec_instance: _OutcomeCodec | None = None
+
+
+def _outcome_codec() -> _OutcomeCodec:
+    global _codec_instance
+    if _codec_instance is None:
+        try:
+            _codec_instance = _OutcomeCodec()
+        except TypeError as exc:  # a model field of a kind the codec cannot store
+            raise CacheUnavailable(f"the cache cannot store this version's model ({exc})") from None
+    return _codec_instance
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def encode_outcome(outcome: FileOutcome) -> str:
+    """``outcome`` (without its path, which is the row's key) as compact JSON.
+    Raises ``Uncacheable`` when it holds a value that would not come back exactly."""
+    codec = _outcome_codec()
+    entry = None if outcome.entry is None else codec.encode_entry(outcome.entry)
+    if type(outcome.problems) is not tuple:
+        raise Uncacheable("problems is not a tuple")
+    try:
+        return _dumps([entry, [codec.encode_problem(p) for p in outcome.problems]])
+    except (TypeError, ValueError) as exc:
+        raise Uncacheable(str(exc)) from None
+
+
+def decode_outcome(rel: str, text: str, memo: dict | None = None) -> FileOutcome | None:
+    """The outcome stored as ``text`` for the file ``rel``, or None if the text does not
+    decode into the model exactly (a damaged or foreign row)."""
+    return outcome_decoder(memo)(rel, text)
+
+
+def outcome_decoder(memo: dict | None = None) -> Callable[[str, str], FileOutcome | None]:
+    """``decode_outcome`` for many rows: ``memo`` shares repeated values (short names,
+    authors, rankings) between the outcomes of one build."""
+    codec = _outcome_codec()
+    memo = {} if memo is None else memo
+    decode_entry, decode_problem, loads = codec.decode_entry, codec.decode_problem, json.loads
+
+    def decode(rel: str, text: str) -> FileOutcome | None:
+        try:
+            value = loads(text)
+            if type(value) is not list or len(value) != 2:
+                return None
+            entry, problems = value
+            if type(problems) is not list:
+                return None
+            if entry is not None:
+                entry = decode_entry(entry, memo)
+                if entry.source == rel:
+                    rel = entry.source  # one string for both
+            problems = tuple([decode_problem(p, memo) for p in problems]) if problems else ()
+        except (_Bad, ValueError, TypeError, RecursionError):
+            return None
+        return FileOutcome(rel, entry, problems)
+
+    return decode
+
+
+# ---------------------------------------------------------------------------------------------
+# What invalidates the cache
+# ---------------------------------------------------------------------------------------------
+
+def digest(text: str) -> bytes:
+    """The change key of a file's (decoded) text."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+_OUTCOME_MODULES = ("loading", "source", "mapping", "model", "cache")
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.(\w+))?[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)"
+                     rb"|import[ \t]+mkfeeds\.(\w+))", re.MULTILINE)
+
+
+def _code_digest() -> str:
+    """A digest of the source of the modules an outcome is computed by (those above and
+    every mkfeeds module they import, transitively): during development the version does
+    not move when a rule changes, and a stale cache must never publish an old mapping.
+    Changes elsewhere (renderers, pages) keep the cache."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=16)
+    todo, seen = list(_OUTCOME_MODULES), set()
+    try:
+        while todo:
+            name = todo.pop()
+            path = package / (name.replace(".", "/") + ".py")
+            if name in seen or not path.is_file():
+                continue
+            seen.add(name)
+            source = path.read_bytes()
+            h.update(name.encode() + b"\0" + source + b"\0")
+            for module, names, plain in _IMPORT.findall(source):
+                if plain or module:
+                    todo.append((plain or module).decode())
+                else:  # from mkfeeds import a, b as c
+                    todo.extend(n.split()[0].decode() for n in names.strip(b"()").split(b",") if n.strip())
+    except OSError:  # an unusual install: fall back on the version numbers alone
+        return "unknown"
+    return h.hexdigest() + ":" + ",".join(sorted(seen))
+
+
+def _setting_value(value: Any) -> Any:
+    if isinstance(value, ZoneInfo):
+        return "zone:" + str(value.key)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def _library_versions() -> dict[str, str]:
+    """The parsers an article goes through: a new PyYAML may read a file differently, a
+    new python-frontmatter split it elsewhere (its fence pattern is what we use of it)."""
+    import frontmatter
+    import yaml
+
+    return {"pyyaml": f"{yaml.__version__} libyaml={getattr(yaml, '__with_libyaml__', False)}",
+            "frontmatter": str(frontmatter.YAMLHandler.FM_BOUNDARY.pattern)}
+
+
+def fingerprint(rules: Any, input_root: Path) -> str:
+    """Everything besides a file's own text that its outcome depends on, as one string."""
+    from mkfeeds import __version__
+    from mkfeeds.mapping import MAPPING_VERSION
+
+    settings = {f.name: _setting_value(getattr(rules, f.name)) for f in dataclasses.fields(rules)}
+    return json.dumps({
+        "schema": SCHEMA_VERSION,
+        "mkfeeds": __version__,
+        "mapping": MAPPING_VERSION,
+        "code": _code_digest(),
+        "model": hashlib.blake2b(_outcome_codec().layout.encode(), digest_size=16).hexdigest(),
+        "python": list(sys.version_info[:2]),
+        "libraries": _library_versions(),
+        "rules": settings,
+        "input": os.fsdecode(os.path.abspath(input_root)),
+    }, sort_keys=True, ensure_ascii=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The SQLite file
+# ---------------------------------------------------------------------------------------------
+
+class Row(NamedTuple):
+    rel: str
+    size: int
+    mtime_ns: int
+    digest: bytes
+    checked_ns: int  # when the row's text was last read or confirmed (build start time)
+    outcome: str  # JSON, see encode_outcome
+
+
+_CREATE = """
+CREATE TABLE files (
+    rel TEXT PRIMARY KEY NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    checked_ns INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+"""
+
+
+class BuildCache:
+    """An open cache, inside one write transaction for the whole build: concurrent
+    builds cannot interleave, and an interrupted build leaves the previous cache."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.reset_reason: str | None = None  # set when the rows were dropped (new fingerprint...)
+        self.damage: str | None = None  # set when a damaged file was replaced by this one
+        self._db = _connect(path)
+        try:
+            self._open(key)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self, key: str) -> None:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")  # the write lock, for the whole build
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise CacheUnavailable(f"{self.path} is in use by another build") from None
+            raise
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id != APPLICATION_ID:
+            if app_id != 0 or tables:
+                raise _NotOurs
+            self._create()
+            self._set_meta(key)
+            return
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION or tables != {"files", "meta"}:
+            for table in tables:
+                db.execute(f'DROP TABLE "{table}"')
+            self._create()
+            self._set_meta(key)
+            self.reset_reason = "it was written by another version of mkfeeds"
+            return
+        stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if stored.get("fingerprint") != key:
+            db.execute("DELETE FROM files")
+            self.reset_reason = "the mkfeeds version, its rules, the settings or the input folder changed"
+        self._set_meta(key)
+
+    def _create(self) -> None:
+        self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for statement in _CREATE.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _set_meta(self, key: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (key,))
+
+    def rows(self) -> Iterator[tuple[str, int, int, bytes, int, str]]:
+        """Every row as a plain tuple in the order of ``Row``'s fields, sorted by ``rel``
+        (code points, as Python sorts strings)."""
+        cursor = self._db.execute(
+            "SELECT rel, size, mtime_ns, digest, checked_ns, outcome FROM files ORDER BY rel")
+        while True:
+            batch = cursor.fetchmany(1024)
+            if not batch:
+                return
+            yield from batch
+
+    def outcome_text(self, rel: str) -> str | None:
+        found = self._db.execute("SELECT outcome FROM files WHERE rel = ?", (rel,)).fetchone()
+        return found[0] if found else None
+
+    def put(self, rows: Iterable[tuple[str, int, int, bytes, int, str]]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
+        """(size, mtime_ns, checked_ns, rel): the file's text was confirmed unchanged."""
+        self._db.executemany("UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", rows)
+
+    def drop(self, rels: Iterable[str]) -> None:
+        self._db.executemany("DELETE FROM files WHERE rel = ?", ((r,) for r in rels))
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close; anything not committed is rolled back."""
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+
+
+class _NotOurs(Exception):
+    pass
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(os.fspath(path), timeout=LOCK_TIMEOUT, isolation_level=None,
+                         check_same_thread=False)
+    try:
+        db.execute("PRAGMA cache_size = -2000")  # KiB (the default); the rows are read once, in order
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def open_cache(path: Path, key: str) -> BuildCache:
+    """Open (or create, or replace when damaged) the cache at ``path`` for a build whose
+    fingerprint is ``key``. Raises ``CacheUnavailable`` with the reason it cannot be used."""
+    shown = os.fspath(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise CacheUnavailable(f"{shown} cannot be read ({exc.strerror})") from None
+    if st is not None:
+        import stat as stat_module
+
+        if not stat_module.S_ISREG(st.st_mode):
+            raise CacheUnavailable(f"{shown} is not a file")
+        if st.st_size:
+            try:
+                with open(path, "rb") as handle:
+                    magic = handle.read(len(_SQLITE_MAGIC))
+            except OSError as exc:
+                raise CacheUnavailable(f"{shown} cannot be read ({exc.strerror})") from None
+            if magic != _SQLITE_MAGIC:
+                raise CacheUnavailable(
+                    f"{shown} is not an mkfeeds cache (not an SQLite file); it was left alone: "
+                    "delete it or choose another --cache")
+    try:
+        return BuildCache(path, key)
+    except _NotOurs:
+        raise CacheUnavailable(
+            f"{shown} is an SQLite database but not an mkfeeds cache; it was left alone: "
+            "choose another --cache") from None
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and not _damaged(exc):
+            raise CacheUnavailable(f"{shown} cannot be used ({exc})") from None
+        # Damaged (an SQLite file at our path that SQLite cannot read): start afresh.
+        try:
+            _remove_damaged(path)
+            cache = BuildCache(path, key)
+        except (OSError, sqlite3.Error, _NotOurs) as again:
+            raise CacheUnavailable(f"{shown} is damaged and cannot be replaced ({again})") from None
+        cache.damage = str(exc)
+        return cache
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return any(word in text for word in ("malformed", "not a database", "corrupt", "disk image"))
+
+
+def _remove_damaged(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        try:
+            os.unlink(os.fspath(path) + suffix)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,522 @@
+"""The build cache: what it reuses, what invalidates it, and that a cache in any state
+(missing, damaged, locked, someone else's) never fails a build nor changes a feed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from conftest import NOW, article_text, write_tree
+
+from mkfeeds import cache, loading
+from mkfeeds.build import build, mapping_settings
+from mkfeeds.cli import cli
+from mkfeeds.model import Author, Entry, FileOutcome, Image, Link, Problem
+from mkfeeds.source import discover
+
+ARTICLES = {
+    "a.txt": article_text(title="Alpha", webUrl="https://news.example.org/a/",
+                          publishedDateTime="2024-03-01T10:00:00+02:00"),
+    "b.txt": article_text(title="Beta", webUrl="https://news.example.org/b/",
+                          publishedDateTime="2024-03-02 10:00:00"),  # naive: read in the zone
+    "sub/c.md": article_text("Some *body*.", title="Gamma", webUrl="https://news.example.org/c/"),
+    "bad.txt": "---\ntitle: [unclosed\n---\n",
+    "draft.txt": article_text(title="Draft", webUrl="https://news.example.org/d/", published=False),
+}
+
+
+@pytest.fixture
+def tree(tmp_path):
+    write_tree(tmp_path / "in", ARTICLES)
+    return tmp_path / "in"
+
+
+@pytest.fixture
+def cached(make_settings, tmp_path):
+    """Settings with a cache at tmp_path/cache.sqlite (other overrides as keywords)."""
+    def make(**overrides):
+        overrides.setdefault("cache", tmp_path / "cache.sqlite")
+        return make_settings(**overrides)
+    return make
+
+
+@pytest.fixture
+def parsed(monkeypatch):
+    """The paths of the files whose text was parsed and mapped, in this process."""
+    seen: list[str] = []
+    real = loading._outcome_of_text
+
+    def spy(rel, text, rules):
+        seen.append(rel)
+        return real(rel, text, rules)
+
+    monkeypatch.setattr(loading, "_outcome_of_text", spy)
+    return seen
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def rows(path: Path) -> dict[str, tuple]:
+    with sqlite3.connect(path) as db:
+        return {r[0]: r[1:] for r in db.execute("SELECT rel, size, mtime_ns, digest, checked_ns FROM files")}
+
+
+def age(path: Path, seconds: float = 60) -> None:
+    """Date a file back, as if it had been written well before the last build."""
+    stamp = path.stat().st_mtime_ns - int(seconds * 1e9)
+    os.utime(path, ns=(stamp, stamp))
+
+
+def age_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            age(path)
+
+
+# --- reuse -----------------------------------------------------------------------------------
+
+def test_a_second_build_parses_nothing_and_writes_the_same_feeds(tree, cached, parsed, tmp_path):
+    """A warm build reads every outcome from the cache and publishes the same bytes."""
+    age_tree(tree)
+    build(cached(), NOW)
+    first = outputs(tmp_path / "out")
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree))
+    parsed.clear()
+    build(cached(output=tmp_path / "out2"), NOW)
+    assert parsed == []
+    assert outputs(tmp_path / "out2") == first
+
+
+def test_problems_are_reported_again_from_the_cache(tree, cached):
+    """A rejected file stays rejected on a warm build, with the same message."""
+    age_tree(tree)
+    cold = build(cached(), NOW).problems
+    warm = build(cached(), NOW).problems
+    assert warm == cold and any(p.path == "bad.txt" and p.severity == "error" for p in warm)
+
+
+def test_an_edited_article_is_read_again(tree, cached, parsed, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    (tree / "a.txt").write_text(article_text(title="Alpha, edited", webUrl="https://news.example.org/a/"))
+    build(cached(), NOW)
+    assert parsed == ["a.txt"]
+    assert "Alpha, edited" in (tmp_path / "out" / "feed.json").read_text()
+
+
+def test_a_touched_but_unchanged_article_is_confirmed_by_digest_not_parsed(tree, cached, parsed, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    before = rows(tmp_path / "cache.sqlite")["a.txt"]
+    os.utime(tree / "a.txt", ns=(before[1] + 10**9, before[1] + 10**9))
+    build(cached(), NOW)
+    assert parsed == []
+    after = rows(tmp_path / "cache.sqlite")["a.txt"]
+    assert after[1] == before[1] + 10**9 and after[2] == before[2]  # new mtime, same digest
+
+
+def test_a_file_changed_within_a_timestamp_tick_of_its_reading_is_checked_again(tree, cached, parsed, tmp_path):
+    """Same size and mtime, new text: caught because the row was written too soon after
+    the file's last change to trust the timestamp alone."""
+    build(cached(), NOW)  # files written just now: their rows are "racy"
+    stat = (tree / "a.txt").stat()
+    text = (tree / "a.txt").read_text()
+    (tree / "a.txt").write_text(text.replace("Alpha", "Alfa!"))  # same length
+    os.utime(tree / "a.txt", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    parsed.clear()
+    build(cached(), NOW)
+    assert parsed == ["a.txt"]
+    assert "Alfa!" in (tmp_path / "out" / "feed.json").read_text()
+
+
+def test_a_deleted_article_leaves_the_feeds_and_the_cache(tree, cached, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    assert "Gamma" in (tmp_path / "out" / "feed.json").read_text()
+    (tree / "sub" / "c.md").unlink()
+    build(cached(), NOW)
+    assert "Gamma" not in (tmp_path / "out" / "feed.json").read_text()
+    assert "sub/c.md" not in rows(tmp_path / "cache.sqlite")
+
+
+def test_a_new_article_is_added(tree, cached, parsed, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    write_tree(tree, {"a0.txt": article_text(title="Newcomer", webUrl="https://news.example.org/n/")})
+    build(cached(), NOW)
+    assert parsed == ["a0.txt"]
+    assert "Newcomer" in (tmp_path / "out" / "feed.json").read_text()
+
+
+def test_an_unreadable_file_is_not_cached(tree, cached, tmp_path, monkeypatch):
+    """Read errors depend on more than the text (permissions, races): never stored."""
+    age_tree(tree)
+    real = loading.read_text
+
+    def failing(source):
+        if source.rel == "a.txt":
+            from mkfeeds.errors import ArticleError
+            raise ArticleError(source.rel, "cannot be read (Permission denied)")
+        return real(source)
+
+    monkeypatch.setattr(loading, "read_text", failing)
+    result = build(cached(), NOW)
+    assert any(p.path == "a.txt" and "Permission denied" in p.message for p in result.problems)
+    assert "a.txt" not in rows(tmp_path / "cache.sqlite")
+
+
+# --- invalidation ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change", [
+    {"site_url": "https://elsewhere.example.org/"},
+    {"timezone": "Europe/Paris"},
+])
+def test_a_change_of_mapping_settings_empties_the_cache(tree, cached, parsed, change):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    build(cached(**change), NOW)
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree))
+
+
+def test_settings_that_do_not_change_outcomes_keep_the_cache(tree, cached, parsed):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    build(cached(limit=1, drafts=True, title="Another title"), NOW)
+    assert parsed == []
+
+
+@pytest.mark.parametrize("what", ["mapping_version", "version", "code", "pyyaml"])
+def test_a_new_mkfeeds_version_or_rules_empty_the_cache(tree, cached, parsed, monkeypatch, what):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    if what == "mapping_version":
+        import mkfeeds.mapping
+        monkeypatch.setattr(mkfeeds.mapping, "MAPPING_VERSION", mkfeeds.mapping.MAPPING_VERSION + 1)
+    elif what == "version":
+        import mkfeeds
+        monkeypatch.setattr(mkfeeds, "__version__", mkfeeds.__version__ + ".post1")
+    elif what == "pyyaml":
+        import yaml
+        monkeypatch.setattr(yaml, "__version__", "99.0")
+    else:
+        monkeypatch.setattr(cache, "_code_digest", lambda: "another-rule-set")
+    build(cached(), NOW)
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree))
+
+
+def test_the_code_digest_covers_the_modules_that_compute_outcomes():
+    covered = cache._code_digest().split(":")[1].split(",")
+    assert {"source", "mapping", "loading", "model", "cache", "dates", "text", "urls"} <= set(covered)
+    assert "cli" not in covered and "build" not in covered
+
+
+# --- a cache in any state never fails a build ------------------------------------------------
+
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_missing_cache_is_created_silently(tree, cached, tmp_path, caplog):
+    build(cached(), NOW)
+    assert (tmp_path / "cache.sqlite").is_file()
+    assert warnings_of(caplog) == []
+
+
+def test_a_file_that_is_not_sqlite_is_left_alone(tree, cached, make_settings, tmp_path, caplog):
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"my precious notes\n")
+    result = build(cached(), NOW)
+    assert path.read_bytes() == b"my precious notes\n"
+    assert result.published == 3
+    [message] = warnings_of(caplog)
+    assert "cache not used" in message and "not an mkfeeds cache" in message
+    build(make_settings(output=tmp_path / "ref"), NOW)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "ref")
+
+
+def test_someone_elses_database_is_left_alone(tree, cached, tmp_path, caplog):
+    path = tmp_path / "cache.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE precious (x)")
+        db.execute("INSERT INTO precious VALUES (42)")
+    db.close()
+    build(cached(), NOW)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT x FROM precious").fetchall() == [(42,)]
+    db.close()
+    assert "not an mkfeeds cache" in warnings_of(caplog)[0]
+
+
+def test_a_damaged_cache_is_replaced_with_a_warning(tree, cached, parsed, make_settings, tmp_path, caplog):
+    age_tree(tree)
+    build(cached(), NOW)
+    path = tmp_path / "cache.sqlite"
+    data = bytearray(path.read_bytes())
+    data[100:] = b"\x5a" * (len(data) - 100)  # keep the header, wreck every page
+    path.write_bytes(bytes(data))
+    parsed.clear()
+    result = build(cached(), NOW)
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree))
+    assert result.published == 3
+    assert any("damaged" in m for m in warnings_of(caplog))
+    caplog.clear()
+    parsed.clear()
+    build(cached(), NOW)  # the replacement works
+    assert parsed == [] and warnings_of(caplog) == []
+    build(make_settings(output=tmp_path / "ref"), NOW)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "ref")
+
+
+def test_a_damaged_row_is_read_again(tree, cached, parsed, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        db.execute("UPDATE files SET outcome = '[[1, 2], []]' WHERE rel = 'a.txt'")
+    db.close()
+    parsed.clear()
+    build(cached(), NOW)
+    assert parsed == ["a.txt"]
+    assert "Alpha" in (tmp_path / "out" / "feed.json").read_text()
+
+
+def test_a_cache_locked_by_another_build_is_not_waited_for(tree, cached, tmp_path, caplog, monkeypatch):
+    build(cached(), NOW)
+    monkeypatch.setattr(cache, "LOCK_TIMEOUT", 0.05)
+    other = sqlite3.connect(tmp_path / "cache.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        result = build(cached(output=tmp_path / "out2"), NOW)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert result.published == 3
+    assert any("in use by another build" in m for m in warnings_of(caplog))
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "out2")
+
+
+def test_a_cache_path_that_is_a_folder_is_not_used(tree, cached, tmp_path, caplog):
+    (tmp_path / "folder").mkdir()
+    result = build(cached(cache=tmp_path / "folder"), NOW)
+    assert result.published == 3
+    assert "is not a file" in warnings_of(caplog)[0]
+
+
+@pytest.mark.parametrize("where", ["out/c.sqlite", "in/c.sqlite"])
+def test_a_cache_inside_the_output_or_input_folder_is_refused(tree, cached, tmp_path, caplog, where):
+    """In out/ it would be published, drafts and all; in/ is never modified."""
+    result = build(cached(cache=tmp_path / where), NOW)
+    assert result.published == 3
+    assert not (tmp_path / where).exists()
+    assert "inside the" in warnings_of(caplog)[0]
+
+
+def test_a_cache_that_cannot_be_written_leaves_the_build_intact(tree, cached, tmp_path, caplog, monkeypatch):
+    def full(self, rows):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(cache.BuildCache, "put", full)
+    result = build(cached(), NOW)
+    assert result.published == 3
+    assert any("could not be updated" in m for m in warnings_of(caplog))
+
+
+def test_notices_collect_cache_warnings_when_given(tree, cached, tmp_path, caplog):
+    """With a ``notices`` list, warnings go there (for the CLI to print) instead of the log."""
+    (tmp_path / "cache.sqlite").write_text("not a database")
+    settings = cached()
+    notices: list[str] = []
+    loading.load_outcomes(discover(tree), settings, mapping_settings(settings), notices=notices)
+    assert len(notices) == 1 and notices[0].startswith("cache not used:")
+    assert warnings_of(caplog) == []
+
+
+def test_quiet_silences_cache_warnings(tree, cached, tmp_path, caplog):
+    (tmp_path / "cache.sqlite").write_text("not a database")
+    build(cached(quiet=True), NOW)
+    assert warnings_of(caplog) == []
+
+
+# --- the command line ------------------------------------------------------------------------
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {f"seeds/{name}": text for name, text in ARTICLES.items()})
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["build", "--base-url", "https://f.example/", *args], catch_exceptions=False)
+
+
+def test_the_default_cache_is_in_the_working_directory(site):
+    run()
+    assert (site / ".mkfeeds-cache.sqlite").is_file()
+
+
+def test_cache_option_names_the_file(site):
+    run("--cache", "elsewhere.db")
+    assert (site / "elsewhere.db").is_file() and not (site / ".mkfeeds-cache.sqlite").exists()
+
+
+def test_no_cache_neither_reads_nor_writes_one(site):
+    (site / ".mkfeeds-cache.sqlite").write_bytes(b"garbage")
+    result = run("--no-cache")
+    assert (site / ".mkfeeds-cache.sqlite").read_bytes() == b"garbage"
+    assert "cache" not in result.stderr
+
+
+# --- the codec -------------------------------------------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def full_entry(**changes) -> Entry:
+    values = dict(
+        id="https://n.example/a", url="https://n.example/a", title="Tïtle \u2028 ]]> <b>",
+        published=datetime(2024, 3, 4, 11, 32, tzinfo=UTC),
+        updated=datetime(2024, 3, 5, 1, 2, 3, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        source="sub/a.txt", summary="S\u00e9", external_url="https://o.example/a",
+        author=Author("Ex", "https://ex.example/"), categories=("AI", "news"), topics=("AI",),
+        sections=("news",), images=(Image("https://i.example/1.jpg", 10, None),),
+        related=(Link("https://r.example/", "Rel"),), language="en-GB", draft=True, has_body=True,
+        content_html=None, quality=0.5, heat=-3.0, kind="article", provider_key="ex.example",
+    )
+    values.update(changes)
+    return Entry(**values)
+
+
+@pytest.mark.parametrize("entry", [
+    full_entry(),
+    full_entry(published=datetime(2024, 10, 27, 2, 30, tzinfo=PARIS, fold=1),
+               updated=datetime(2024, 10, 27, 2, 30, tzinfo=PARIS, fold=1)),
+    full_entry(published=datetime(1900, 1, 1, tzinfo=timezone(timedelta(hours=-14)))),
+    full_entry(summary=None, external_url=None, author=None, categories=(), images=(), related=(),
+               language=None, quality=None, heat=None, kind=None, provider_key=None),
+    full_entry(author=Author("Only a name")),
+])
+def test_outcomes_come_back_exactly(entry):
+    outcome = FileOutcome(entry.source, entry, (Problem("warning", entry.source, "m", "title", 3),))
+    back = cache.decode_outcome(outcome.rel, cache.encode_outcome(outcome))
+    assert back == outcome
+    for name in ("published", "updated"):
+        a, b = getattr(outcome.entry, name), getattr(back.entry, name)
+        assert (type(a.tzinfo), a.tzname(), a.utcoffset(), a.fold) == (type(b.tzinfo), b.tzname(), b.utcoffset(), b.fold)
+
+
+def test_a_rejected_outcome_comes_back_exactly():
+    outcome = FileOutcome("x.txt", None, (Problem("error", "x.txt", "invalid YAML", None, 2),))
+    assert cache.decode_outcome("x.txt", cache.encode_outcome(outcome)) == outcome
+
+
+class Odd(tzinfo):
+    def utcoffset(self, dt):
+        return timedelta(hours=1)
+
+    def tzname(self, dt):
+        return "ODD"
+
+    def dst(self, dt):
+        return timedelta(0)
+
+
+@pytest.mark.parametrize("entry", [
+    full_entry(published=datetime(2024, 1, 1, tzinfo=Odd())),
+    full_entry(published=datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=1), "CET"))),
+    full_entry(title=42),
+    full_entry(categories=["a list"]),
+])
+def test_values_that_would_not_come_back_exactly_are_not_cached(entry):
+    with pytest.raises(cache.Uncacheable):
+        cache.encode_outcome(FileOutcome("a", entry, ()))
+
+
+GOOD = json.loads(cache.encode_outcome(FileOutcome("a", full_entry(), ())))
+
+
+def damaged(path: tuple, value) -> str:
+    row = json.loads(json.dumps(GOOD))
+    target = row
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return json.dumps(row)
+
+
+@pytest.mark.parametrize("text", [
+    "", "not json", "[]", "{}", "[null]", "[null, {}]", '"x"', "[" * 100_000 + "]" * 100_000,
+    damaged((0, 2), 42),  # title
+    damaged((0, 3), "yesterday"),  # published
+    damaged((0, 3), ["2024-01-01T00:00:00", "../../../etc/passwd", 0]),  # zone key
+    damaged((0, 3), ["2024-01-01T00:00:00", "Europe/Paris", 7]),  # fold
+    damaged((0, 8), ["name", "url", "extra"]),  # author
+    damaged((0, 8), [["unhashable"], None]),
+    damaged((0, 9), "AI"),  # categories
+    damaged((0, 9), [1]),
+    damaged((0, 12), [["https://i.example/1.jpg", "10", None]]),  # image width
+    damaged((0, 15), 1),  # draft
+    damaged((0, 18), "0.5"),  # quality
+    damaged((0,), [1] * 22),
+    damaged((1,), [["error"]]),
+])
+def test_rows_that_do_not_decode_exactly_are_treated_as_missing(text):
+    assert cache.decode_outcome("a", text) is None
+
+
+def test_a_good_row_decodes():
+    assert cache.decode_outcome("a", json.dumps(GOOD)) == FileOutcome("a", full_entry(), ())
+
+
+def test_damage_found_while_reading_the_rows_falls_back_to_a_full_build(tree, cached, parsed, make_settings,
+                                                                        tmp_path, caplog):
+    """The schema pages read fine, the rows do not: every article is read, the cache replaced."""
+    age_tree(tree)
+    write_tree(tree, {f"many/{i:03}.txt": article_text(title=f"Story {i}", webUrl=f"https://n.example/{i}/")
+                      for i in range(300)})
+    age_tree(tree)
+    build(cached(), NOW)
+    path = tmp_path / "cache.sqlite"
+    data = bytearray(path.read_bytes())
+    assert len(data) > 40 * 4096
+    data[20 * 4096:] = b"\x5a" * (len(data) - 20 * 4096)
+    path.write_bytes(bytes(data))
+    parsed.clear()
+    result = build(cached(), NOW)
+    assert len(parsed) == len(discover(tree))
+    assert [m for m in warnings_of(caplog) if "damaged" in m] == [
+        f"mkfeeds: warning: cache {path} was damaged (database disk image is malformed); every article is read"]
+    build(make_settings(output=tmp_path / "ref"), NOW)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "ref")
+    assert result.published == 303
+    parsed.clear()
+    build(cached(), NOW)
+    assert parsed == []
+
+
+def test_values_of_the_wrong_type_in_the_table_count_as_damage(tree, cached, parsed, tmp_path, caplog):
+    """SQLite lets any column hold any type: a tampered row must not crash the build."""
+    age_tree(tree)
+    build(cached(), NOW)
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        db.execute("UPDATE files SET checked_ns = x'00' WHERE rel = 'b.txt'")
+    db.close()
+    parsed.clear()
+    result = build(cached(), NOW)
+    assert result.published == 3
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree))
+    assert any("damaged" in m for m in warnings_of(caplog))
