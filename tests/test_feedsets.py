@@ -204,3 +204,38 @@ def test_the_whole_set_is_byte_identical_across_runs(make_settings, tmp_path):
         for n in range(12)
     })
     assert plan(settings, NOW).files == plan(settings, NOW).files
+
+
+def _count_renders(monkeypatch) -> list[str]:
+    import mkfeeds.build as build_module
+    rendered: list[str] = []
+    real = build_module.render_rss
+    monkeypatch.setattr(build_module, "render_rss", lambda feed: rendered.append(feed.rss_url) or real(feed))
+    return rendered
+
+
+def test_a_rebuild_renders_only_the_feeds_whose_inputs_changed(make_settings, tmp_path, monkeypatch):
+    write_tree(tmp_path / "in", {
+        "a.txt": article_text(title="A", webUrl="https://n.example/a", topics=["Space"], category=None),
+        "b.txt": article_text(title="B", webUrl="https://n.example/b", topics=["Oceans"], category=None),
+    })
+    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",))
+    build(settings, NOW)
+    first = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*.*")}
+    rendered = _count_renders(monkeypatch)
+    result = build(settings, NOW)
+    assert rendered == [] and result.files_written == ()
+    (tmp_path / "in/b.txt").write_text(article_text(title="B2", webUrl="https://n.example/b", topics=["Oceans"]))
+    build(settings, NOW)
+    assert rendered == ["https://feeds.example.org/rss.xml", "https://feeds.example.org/topics/oceans/rss.xml"]
+    assert (tmp_path / "out/topics/space/rss.xml").read_bytes() == first[tmp_path / "out/topics/space/rss.xml"]
+
+
+def test_a_feed_file_changed_by_hand_is_rendered_again(make_settings, tmp_path):
+    write_tree(tmp_path / "in", {"a.txt": article_text(title="A", webUrl="https://n.example/a")})
+    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=())
+    build(settings, NOW)
+    good = (tmp_path / "out/rss.xml").read_bytes()
+    (tmp_path / "out/rss.xml").write_text("vandalised")
+    build(settings, NOW)
+    assert (tmp_path / "out/rss.xml").read_bytes() == good

@@ -5,11 +5,13 @@ writes, then removal of the files an earlier build wrote and this one does not."
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 from urllib.parse import quote, urljoin
 
 from mkfeeds import __version__, markup, pages
@@ -19,7 +21,7 @@ from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.loading import load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
 from mkfeeds.model import Article, Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
-from mkfeeds.output import read_manifest, remove_stale, write_all, write_manifest
+from mkfeeds.output import read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
 from mkfeeds.render import render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
 
@@ -188,7 +190,22 @@ class Plan:
 
     result: BuildResult
     feeds: dict[str, Feed]  # feed key ("main", "topics/ai", ...) -> feed model
-    files: dict[str, bytes]  # relative output path -> bytes
+    files: dict[str, bytes]  # relative output path -> bytes, for what had to be rendered
+    kept: tuple[str, ...] = ()  # files of feeds unchanged since the last build: not re-rendered
+    digests: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key -> digest, files
+
+
+def feed_digest(settings: Settings, spec: FeedSpec, sources: dict[str, SourceFile]) -> str:
+    """What a feed's bytes depend on: mkfeeds' version, the settings, the feed's place
+    and title, and each entry with its file's size and mtime (for the body). Equal
+    digests mean equal bytes, so an unchanged feed need not be rendered again."""
+    relevant = replace(settings, quiet=False, verbose=False, jobs=0, cache=None, strict=False)
+    digest = hashlib.sha256(repr((__version__, relevant, spec.key, spec.kind, spec.folder, spec.title,
+                                  spec.description, spec.full_content)).encode())
+    for entry in spec.entries:
+        source = sources[entry.source]
+        digest.update(repr((entry, source.size, source.mtime_ns)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 class _Contents:
@@ -223,9 +240,12 @@ class _Contents:
             return None
 
 
-def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None) -> Plan:
+def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None,
+         reusable: dict[str, str] | None = None) -> Plan:
     """Read, map, select and render. Article problems are collected in the result;
-    only configuration and input-folder failures raise."""
+    only configuration and input-folder failures raise. ``reusable`` maps feed keys to
+    the digests of feeds whose files are on disk as the last build wrote them: a feed
+    whose digest is unchanged is not rendered again (its files are ``kept``)."""
     check_input_folder(settings)
     rules = mapping_settings(settings)
     sources = discover(settings.input)
@@ -238,21 +258,31 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     result.published, result.drafts, result.scheduled = (
         len(selection.entries), selection.drafts, selection.scheduled)
 
-    contents = _Contents({s.rel: s for s in sources}, rules, result)
+    by_rel = {s.rel: s for s in sources}
+    contents = _Contents(by_rel, rules, result)
     feeds: dict[str, Feed] = {}
     files: dict[str, bytes] = {}
+    kept: list[str] = []
+    digests: dict[str, tuple[str, list[str]]] = {}
     listings: list[FeedListing] = []
     for spec in all_specs(settings, selection.entries):
-        if spec.full_content:
-            entries = tuple(e for e in map(contents.full, spec.entries) if e is not None)
-        else:
-            entries = spec.entries
-        feed = make_feed(settings, spec, entries)
-        rendered = render_feed(settings, feed, spec.folder)
-        if set(rendered) & set(files):
+        names = [spec.folder + name for name in file_names(settings).values()]
+        if set(names) & (set(files) | set(kept)):
             raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
                               "another path")
-        files.update(rendered)
+        digest = feed_digest(settings, spec, by_rel)
+        if reusable and reusable.get(spec.key) == digest:
+            feed = make_feed(settings, spec, spec.entries)  # for listings only: no content needed
+            kept.extend(names)
+        else:
+            entries = spec.entries
+            if spec.full_content:
+                entries = tuple(e for e in map(contents.full, spec.entries) if e is not None)
+            feed = make_feed(settings, spec, entries)
+            files.update(render_feed(settings, feed, spec.folder))
+            if len(entries) != len(spec.entries):
+                digest = ""  # an entry could not be rendered: never reuse this feed
+        digests[spec.key] = (digest, names)
         feeds[spec.key] = feed
         listings.append(listing(settings, spec, feed))
     result.entries = len(feeds["main"].entries)
@@ -265,7 +295,7 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
                                           opml_path=OPML)
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
-    return Plan(result, feeds, files)
+    return Plan(result, feeds, files, tuple(kept), digests)
 
 
 def _over_budget(settings: Settings, files: dict[str, bytes]) -> list[str]:
@@ -285,16 +315,25 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
     """Build and (with ``write``) publish: every file is rendered before the first is
     written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
     (listed in its manifest) and this one does not are removed afterwards."""
-    planned = plan(settings, now, progress)
+    stamps = feed_stamps_path(settings)
+    planned = plan(settings, now, progress, reusable=read_feed_stamps(stamps, settings.output) if write else None)
     result = planned.result
     if settings.strict and result.rejected:
         raise StrictFailure(result)
     if write:
         previous = read_manifest(settings.output)
-        write_manifest(settings.output, previous | set(planned.files))  # a crash leaves a superset
+        current = set(planned.files) | set(planned.kept)
+        write_manifest(settings.output, previous | current)  # a crash leaves a superset
         outcome = write_all(settings.output, planned.files)
-        result.files_written, result.files_unchanged = outcome.written, outcome.unchanged
-        result.files_removed = tuple(remove_stale(settings.output, previous - set(planned.files)))
-        write_manifest(settings.output, set(planned.files))
+        result.files_written = outcome.written
+        result.files_unchanged = tuple(sorted(outcome.unchanged + planned.kept))
+        result.files_removed = tuple(remove_stale(settings.output, previous - current))
+        write_manifest(settings.output, current)
+        write_feed_stamps(stamps, settings.output, planned.digests)
         result.written = True
     return result
+
+
+def feed_stamps_path(settings: Settings) -> Path | None:
+    """Beside the build cache: no cache, no reuse of rendered feeds either."""
+    return settings.cache.with_name(settings.cache.name + ".feeds.json") if settings.cache else None

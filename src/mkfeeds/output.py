@@ -226,23 +226,62 @@ def _fsync_folder(folder: Path) -> None:
 MANIFEST = ".mkfeeds-manifest.json"
 
 
-def read_manifest(root: Path) -> set[str]:
+def read_manifest(root: Path) -> frozenset[str]:
     """The files an earlier build wrote. A missing or unreadable manifest means none:
     mkfeeds never deletes a file it cannot prove it wrote."""
     try:
-        document = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-        files = document["files"]
+        files = json.loads((root / MANIFEST).read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
-        return set()
-    return {name for name in files if isinstance(name, str)} if isinstance(files, list) else set()
+        return frozenset()
+    return frozenset(n for n in files if isinstance(n, str)) if isinstance(files, list) else frozenset()
 
 
-def write_manifest(root: Path, files: set[str]) -> None:
+def write_manifest(root: Path, files: set[str] | frozenset[str]) -> None:
     prepare_folder(root)
-    document = {"generator": "mkfeeds", "files": sorted(files)}
-    data = (json.dumps(document, indent=1) + "\n").encode()
+    data = (json.dumps({"generator": "mkfeeds", "files": sorted(files)}, indent=1) + "\n").encode()
     if not _same_bytes(root / MANIFEST, data):
         write_atomic(root / MANIFEST, data)
+
+
+def _stamp(root: Path, relative: str) -> list[int] | None:
+    try:
+        st = safe_join(root, relative).stat()
+    except (OSError, OutputError):
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def read_feed_stamps(path: Path | None, root: Path) -> dict[str, str]:
+    """Feed key -> input digest, for each feed the last build into ``root`` wrote whose
+    files are still exactly as written (same size and mtime). Kept beside the build
+    cache, outside the output folder, since mtimes are clock values."""
+    if path is None:
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        feeds = document["feeds"] if document.get("output") == str(root.absolute()) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    intact = {}
+    for key, record in feeds.items() if isinstance(feeds, dict) else ():
+        stamps = record.get("stamps") if isinstance(record, dict) else None
+        if isinstance(stamps, dict) and stamps and isinstance(record.get("digest"), str) and record["digest"] \
+                and all(_stamp(root, name) == stamp for name, stamp in stamps.items()):
+            intact[key] = record["digest"]
+    return intact
+
+
+def write_feed_stamps(path: Path | None, root: Path, feeds: dict[str, tuple[str, list[str]]]) -> None:
+    """Record each feed's input digest and its files' stamps as they are now."""
+    if path is None:
+        return
+    records = {key: {"digest": digest, "stamps": {n: _stamp(root, n) for n in names}}
+               for key, (digest, names) in sorted(feeds.items())}
+    data = json.dumps({"output": str(root.absolute()), "feeds": records}).encode()
+    try:
+        write_atomic(path, data)
+    except OutputError:
+        pass  # only an optimisation: the next build renders everything
 
 
 def remove_stale(root: Path, relatives: set[str]) -> list[str]:
