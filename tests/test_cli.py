@@ -193,3 +193,8 @@ def test_build_options_work_without_the_command_name(site):
     write_tree(site, {"seeds/002_draft.txt": article_text(title="Draft", webUrl="https://n.example/d", published=False)})
     result = run("--drafts", "--quiet")
     assert result.exit_code == 0 and "Draft" in (site / "out" / "rss.xml").read_text()
+
+
+def test_check_does_not_write_the_cache_either(site):
+    run("check")
+    assert sorted(p.name for p in site.iterdir()) == ["seeds"]

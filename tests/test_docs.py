@@ -50,7 +50,7 @@ def test_every_config_key_is_in_the_readme(key):
 
 
 @pytest.mark.parametrize("code", [cli_module.EXIT_OK, cli_module.EXIT_REJECTED, cli_module.EXIT_FAILED,
-                                  cli_module.EXIT_INTERNAL])
+                                  cli_module.EXIT_INTERNAL, cli_module.EXIT_INTERRUPTED])
 def test_every_exit_code_is_in_the_readme(code):
     assert f"| `{code}` |" in README
 

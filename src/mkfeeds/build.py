@@ -249,7 +249,7 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     check_input_folder(settings)
     rules = mapping_settings(settings)
     sources = discover(settings.input)
-    outcomes = load_outcomes(sources, settings, rules, progress)
+    outcomes = load_outcomes(sources, settings, rules, progress)  # cache warnings: the mkfeeds logger
     result = BuildResult()
     for outcome in outcomes:
         result.problems.extend(outcome.problems)

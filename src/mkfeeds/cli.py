@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import traceback
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -24,6 +25,7 @@ EXIT_OK = 0  # every article published or deliberately withheld
 EXIT_REJECTED = 1  # feeds written, but some articles were rejected (named on stderr)
 EXIT_FAILED = 2  # nothing built: bad options or config, unreadable input, unwritable output, --strict
 EXIT_INTERNAL = 70  # a bug in mkfeeds (EX_SOFTWARE); the traceback is printed
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 PROGRESS_THRESHOLD = 2000  # files; smaller builds finish before a bar is worth drawing
 
 
@@ -123,7 +125,7 @@ def check_command(**options: Any) -> None:
     Lists each problem as FILE:LINE: SEVERITY: FIELD: MESSAGE. Exits 1 if any
     article would be rejected, 0 otherwise: use it in a content repository's CI.
     """
-    settings = _settings(options)
+    settings = replace(_settings(options), cache=None)  # check writes nothing, not even the cache
     now = datetime.now(timezone.utc)
     from mkfeeds.build import build
 
@@ -205,7 +207,15 @@ def summary_line(settings: Settings, result: BuildResult) -> str:
 
 def main() -> None:
     try:
-        cli.main(prog_name="mkfeeds")
+        cli.main(prog_name="mkfeeds", standalone_mode=False)
+    except click.exceptions.Abort:  # Ctrl-C: not "some articles rejected"
+        click.echo("\nmkfeeds: interrupted; the previous feeds are as they were", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:  # usage errors: nothing built
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
     except SystemExit:
         raise
     except Exception:  # a bug: keep the traceback, with a distinct exit status

@@ -336,7 +336,7 @@ def _images(ctx: _Context, value: Any) -> tuple[Image, ...]:
 
 def _dimension(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100_000:
-        return value
+        return int(value)  # a plain int, not the loader's WrittenInt
     return None
 
 
