@@ -76,25 +76,23 @@ RSSBOARD_DOCS = "http://www.rssboard.org/rss-specification"
 
 def check_rss(data: bytes, *, now: _dt.datetime | None = None) -> list[str]:
     """Problems of an RSS 2.0 document, as the W3C validator (plus house rules) sees them."""
-    log = _Log()
-    root = _load_xml(data, log)
-    if root is not None:
-        _check_xml_text(root, log)
-        _check_namespace_declarations(root, log)
-        _check_xml_lang(root, log)
-        _Rss(log, now).check(root)
-    return log.problems
+    return _check_xml_feed(data, lambda log: _Rss(log, now))
 
 
 def check_atom(data: bytes, *, now: _dt.datetime | None = None) -> list[str]:
     """Problems of an Atom 1.0 feed document: RFC 4287 schema, its prose rules, W3C rules."""
+    return _check_xml_feed(data, lambda log: _Atom(log, now))
+
+
+def _check_xml_feed(data: bytes, checker) -> list[str]:  # type: ignore[no-untyped-def]
+    """The document-level rules both XML formats share, then the format's own."""
     log = _Log()
     root = _load_xml(data, log)
     if root is not None:
         _check_xml_text(root, log)
         _check_namespace_declarations(root, log)
         _check_xml_lang(root, log)
-        _Atom(log, now).check(root)
+        checker(log).check(root)
     return log.problems
 
 
