@@ -374,3 +374,12 @@ def test_write_site_produces_a_browsable_folder(tmp_path):
 
 def test_no_stylesheet_no_instruction():
     assert b"xml-stylesheet" not in render_rss(dataclasses.replace(make_feed(), stylesheet=None))
+
+
+def test_index_page_speaks_the_feeds_language():
+    """Screen readers pick their voice from <html lang>: it follows the config's language."""
+    from mkfeeds.model import FeedFile, FeedListing
+    from mkfeeds.pages import render_index
+    main = FeedListing("main", "main", "Nouvelles", "", 0, (
+        FeedFile("rss", "rss.xml", "https://f.example/rss.xml", "application/rss+xml"),))
+    assert b'<html lang="fr">' in render_index("Nouvelles", "", "https://f.example/", [main], language="fr")

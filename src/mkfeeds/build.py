@@ -292,7 +292,7 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     if settings.pages:
         files[OPML] = pages.render_opml(settings.title, settings.home_url, listings)
         files[INDEX] = pages.render_index(settings.title, settings.description, settings.home_url, listings,
-                                          opml_path=OPML)
+                                          opml_path=OPML, language=settings.language)
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
     return Plan(result, feeds, files, tuple(kept), digests)

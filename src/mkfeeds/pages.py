@@ -188,7 +188,8 @@ def _table(labelled_by: str, rows: list[str]) -> str:
 
 
 def render_index(title: str, description: str, site_url: str, feeds: list[FeedListing],
-                 main_key: str = "main", opml_path: str | None = "feeds.opml") -> bytes:
+                 main_key: str = "main", opml_path: str | None = "feeds.opml",
+                 language: str | None = None) -> bytes:
     """``index.html``: every feed with its formats and entry count, discovery tags for the
     main feed in ``<head>``, and those tags as a snippet to paste into a site's pages.
     Feeds are grouped (main, then each taxonomy, then custom, in first-seen order) with a
@@ -233,7 +234,7 @@ def render_index(title: str, description: str, site_url: str, feeds: list[FeedLi
     total = len(feeds)
 
     page = f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{_e(language or "en")}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
