@@ -151,7 +151,10 @@ def test_invalid_config_value_is_an_error(site):
 
 def test_invalid_toml_is_an_error(site):
     (site / "mkfeeds.toml").write_text('title = \n')
-    assert run().exit_code == 2
+    result = run()
+    assert result.exit_code == 2
+    assert result.stderr.startswith("mkfeeds: error: mkfeeds.toml: invalid TOML: ")
+    assert not (site / "out").exists()
 
 
 def test_explicit_config_file(site):

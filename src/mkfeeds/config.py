@@ -255,16 +255,16 @@ def read_config_file(path: Path, table: str | None = None) -> dict[str, Any]:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError("config file not found", str(path)) from None
+        raise ConfigError("config file not found", _shown(path)) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file ({exc.strerror})", str(path)) from None
+        raise ConfigError(f"cannot read config file ({exc.strerror})", _shown(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", str(path)) from None
+        raise ConfigError(f"invalid TOML: {exc}", _shown(path)) from None
     if table:
         for part in table.split("."):
             document = document.get(part, {})
             if not isinstance(document, dict):
-                raise ConfigError(f"[{table}] must be a table", str(path))
+                raise ConfigError(f"[{table}] must be a table", _shown(path))
     return document
 
 
