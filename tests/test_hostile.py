@@ -139,7 +139,7 @@ CASES = [
     bad("binary_tag_under_unknown_key", fine("title: Tagged", DATE, LINK, "blob: !!binary aGVsbG8="),
         f"{BAD}:6: error: invalid YAML: YAML tags (!name) are not allowed"),
     bad("alias_bomb", BILLION_LAUGHS,
-        f"{BAD}:5: error: invalid YAML: YAML anchors and aliases (&name, *name) are not supported"),
+        f"{BAD}:6: error: invalid YAML: YAML anchors and aliases (&name, *name) are not supported"),
     bad("merge_key", fine(TITLE, DATE, LINK, "<<: {title: Merged over}"),
         f"{BAD}:6: error: invalid YAML: YAML merge keys (<<) are not supported"),
     bad("deep_nesting", fine(TITLE, DATE, LINK, "deep: " + "[" * 5000 + "]" * 5000),
