@@ -124,7 +124,7 @@ class _Context:
                 raise self.fail(key, str(exc)) from None
             self.warn(key, f"{exc}; left out")
             return None
-        if not is_absolute(value):
+        if not (url is value or is_absolute(value)):  # ``is``: returned as it was written
             self.warn(key, "is relative; resolved against the site URL")
         return url
 
