@@ -31,7 +31,8 @@ TRICKY_SCALARS = [
     "6.8523015e+5", ".5", "1.", ".nan", ".NaN", ".inf", "-.Inf", "+.inf", "yes", "No", "ON", "off",
     "y", "n", "true", "False", "TRUE", "~", "null", "Null", "NULL", "2024-03-04",
     "2024-03-04T10:00:00Z", "2024-03-04 10:00:00.5 +05:30", "2024-3-4t1:02:03-08",
-    "2001-12-14t21:59:43.10-05:00", "=", "<<", "-", ".", "0.", "1,000", "12:30:00", "0xZZ",
+    "2001-12-14t21:59:43.10-05:00", "2021-11-26T06:02:00-04:00", "2024-03-04T11:32:00+05:45",
+    "2024-03-04T11:32:00+00:00", "2024-03-04T11:32:00-00:00", "0001-01-01T00:00:00Z", "=", "<<", "-", ".", "0.", "1,000", "12:30:00", "0xZZ",
     "The New York Times", "news", "Natural Language Processing", "ö", "1 2", "true story",
 ]
 
@@ -127,6 +128,8 @@ def test_top_level_key_lines_count_from_the_first_line() -> None:
     ("- a\n", "front matter must be a YAML mapping of keys to values", 1),
     ("\n\njust text\n", "front matter must be a YAML mapping of keys to values", 3),
     ("a: 2024-02-30\n", "invalid YAML: impossible date", 1),
+    ("a: x\nb: 2024-02-30T10:00:00Z\n", "invalid YAML: impossible date", 2),
+    ("a: 2024-01-01T10:00:00+24:00\n", "invalid YAML: impossible date", 1),
     ("a: 1\n--- {b: 2}\n", "invalid YAML: expected a single document in the stream", 2),
     ("a: 9" + "9" * 1000 + "\n", "invalid YAML: a number longer than 1000 characters "
                                  "(put it in quotes if it is text)", 1),
