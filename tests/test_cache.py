@@ -18,7 +18,7 @@ from conftest import NOW, article_text, write_tree
 from mkfeeds import cache, loading
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.cli import cli
-from mkfeeds.model import Author, Entry, FileOutcome, Image, Link, Problem
+from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, Image, Link, Problem
 from mkfeeds.source import discover
 
 ARTICLES = {
@@ -286,12 +286,43 @@ def test_a_damaged_row_is_read_again(tree, cached, parsed, tmp_path):
     age_tree(tree)
     build(cached(), NOW)
     with sqlite3.connect(tmp_path / "cache.sqlite") as db:
-        db.execute("UPDATE files SET outcome = '[[1, 2], []]' WHERE rel = 'a.txt'")
+        db.execute("UPDATE files SET key = '[[1, 2], []]' WHERE rel = 'a.txt'")
     db.close()
     parsed.clear()
     build(cached(), NOW)
     assert parsed == ["a.txt"]
     assert "Alpha" in (tmp_path / "out" / "feed.json").read_text()
+
+
+def test_a_damaged_entry_behind_a_good_key_is_read_again(tree, cached, parsed, tmp_path):
+    """The key part of a row is read on every build, the entry part only when a feed
+    shows the entry: damage there is found late, and the file is read then."""
+    age_tree(tree)
+    build(cached(), NOW)
+    (tmp_path / "out" / "feed.json").unlink()  # so that the main feed is rendered again
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        db.execute("UPDATE files SET entry = '[1, 2]' WHERE rel = 'a.txt'")
+    db.close()
+    parsed.clear()
+    build(cached(), NOW)
+    assert parsed == ["a.txt"]
+    assert "Alpha" in (tmp_path / "out" / "feed.json").read_text()
+
+
+def test_an_entry_that_cannot_be_had_late_is_left_out_with_an_error(tree, cached):
+    """Damage found when the entry is decoded, and the file changed since it was listed:
+    the entry is left out of this build, with an error naming the file."""
+    age_tree(tree)
+    build(cached(), NOW)
+    settings = cached()
+    with loading.load_outcomes(discover(tree), settings, mapping_settings(settings)) as loaded:
+        key = next(o.entry for o in loaded.outcomes if o.rel == "a.txt")
+        assert type(key) is EntryKey
+        loaded._loader.cache._db.execute("UPDATE files SET entry = '[]' WHERE rel = 'a.txt'")
+        (tree / "a.txt").write_text(article_text(title="Rewritten", webUrl="https://n.example/moved/"))
+        assert loaded.entry(key) is None
+        assert [str(p) for p in loaded.late_problems] == [
+            "a.txt: error: changed while the feeds were being built; it is left out until the next build"]
 
 
 def test_a_cache_locked_by_another_build_is_not_waited_for(tree, cached, tmp_path, caplog, monkeypatch):
@@ -340,7 +371,7 @@ def test_notices_collect_cache_warnings_when_given(tree, cached, tmp_path, caplo
     (tmp_path / "cache.sqlite").write_text("not a database")
     settings = cached()
     notices: list[str] = []
-    loading.load_outcomes(discover(tree), settings, mapping_settings(settings), notices=notices)
+    loading.load_outcomes(discover(tree), settings, mapping_settings(settings), notices=notices).close()
     assert len(notices) == 1 and notices[0].startswith("cache not used:")
     assert warnings_of(caplog) == []
 
@@ -446,40 +477,51 @@ def test_values_that_would_not_come_back_exactly_are_not_cached(entry):
         cache.encode_outcome(FileOutcome("a", entry, ()))
 
 
-GOOD = json.loads(cache.encode_outcome(FileOutcome("a", full_entry(), ())))
+GOOD_KEY, GOOD_ENTRY = (json.loads(part) for part in cache.encode_outcome(FileOutcome("a", full_entry(), ())))
 
 
-def damaged(path: tuple, value) -> str:
-    row = json.loads(json.dumps(GOOD))
+def damaged(path: tuple, value) -> cache.Encoded:
+    """The good row with one value changed: ``path`` starts with "key" or "entry"."""
+    row = {"key": json.loads(json.dumps(GOOD_KEY)), "entry": json.loads(json.dumps(GOOD_ENTRY))}
     target = row
     for step in path[:-1]:
         target = target[step]
     target[path[-1]] = value
-    return json.dumps(row)
+    return cache.Encoded(json.dumps(row["key"]), json.dumps(row["entry"]))
 
 
-@pytest.mark.parametrize("text", [
-    "", "not json", "[]", "{}", "[null]", "[null, {}]", '"x"', "[" * 100_000 + "]" * 100_000,
-    damaged((0, 2), 42),  # title
-    damaged((0, 3), "yesterday"),  # published
-    damaged((0, 3), ["2024-01-01T00:00:00", "../../../etc/passwd", 0]),  # zone key
-    damaged((0, 3), ["2024-01-01T00:00:00", "Europe/Paris", 7]),  # fold
-    damaged((0, 8), ["name", "url", "extra"]),  # author
-    damaged((0, 8), [["unhashable"], None]),
-    damaged((0, 9), "AI"),  # categories
-    damaged((0, 9), [1]),
-    damaged((0, 12), [["https://i.example/1.jpg", "10", None]]),  # image width
-    damaged((0, 15), 1),  # draft
-    damaged((0, 18), "0.5"),  # quality
-    damaged((0,), [1] * 22),
-    damaged((1,), [["error"]]),
+def raw(key: str, entry: str | None = json.dumps(GOOD_ENTRY)) -> cache.Encoded:
+    return cache.Encoded(key, entry)
+
+
+@pytest.mark.parametrize("encoded", [
+    raw(""), raw("not json"), raw("[]"), raw("{}"), raw("[null]"), raw("[null, {}]"), raw('"x"'),
+    raw("[" * 100_000 + "]" * 100_000), raw(json.dumps(GOOD_KEY), None), raw(json.dumps(GOOD_KEY), "[]"),
+    raw(json.dumps(GOOD_KEY), "[" * 100_000 + "]" * 100_000),
+    damaged(("key", 0, 0), "https://elsewhere.example/"),  # id
+    damaged(("key", 0, 1), "b"),  # source: not this row's file
+    damaged(("key", 0, 2), "yesterday"),  # published
+    damaged(("key", 0, 2), ["2024-01-01T00:00:00", "../../../etc/passwd", 0]),  # zone key
+    damaged(("key", 0, 2), ["2024-01-01T00:00:00", "Europe/Paris", 7]),  # fold
+    damaged(("key", 0, 4), ["name", "url", "extra"]),  # author
+    damaged(("key", 0, 4), [["unhashable"], None]),
+    damaged(("key", 0, 5), "AI"),  # topics
+    damaged(("key", 0, 7), "0.5"),  # quality
+    damaged(("key", 0), [1] * 11),
+    damaged(("key", 1), [["error"]]),
+    damaged(("entry", 2), 42),  # title
+    damaged(("entry", 3), "2001-01-01T00:00:00+00:00"),  # published: disagrees with the key
+    damaged(("entry", 9), [1]),  # categories
+    damaged(("entry", 12), [["https://i.example/1.jpg", "10", None]]),  # image width
+    damaged(("entry", 15), 1),  # draft
+    damaged(("entry",), [1] * 22),
 ])
-def test_rows_that_do_not_decode_exactly_are_treated_as_missing(text):
-    assert cache.decode_outcome("a", text) is None
+def test_rows_that_do_not_decode_exactly_are_treated_as_missing(encoded):
+    assert cache.decode_outcome("sub/a.txt", encoded) is None
 
 
 def test_a_good_row_decodes():
-    assert cache.decode_outcome("a", json.dumps(GOOD)) == FileOutcome("a", full_entry(), ())
+    assert cache.decode_outcome("sub/a.txt", raw(json.dumps(GOOD_KEY))) == FileOutcome("sub/a.txt", full_entry(), ())
 
 
 def test_damage_found_while_reading_the_rows_falls_back_to_a_full_build(tree, cached, parsed, make_settings,

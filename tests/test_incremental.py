@@ -140,8 +140,10 @@ def many(tmp_path):
 
 
 def outcomes(root: Path, progress=None, **overrides):
+    """Every outcome, with its whole entry (decoded from JSON where it came as JSON)."""
     s = settings_for(root, "out", **overrides)
-    return loading.load_outcomes(discover(s.input), s, mapping_settings(s), progress)
+    with loading.load_outcomes(discover(s.input), s, mapping_settings(s), progress) as loaded:
+        return loaded.resolved()
 
 
 def test_parallel_outcomes_equal_serial_ones_in_input_order(many, parallel_always):

@@ -18,9 +18,9 @@ from mkfeeds import __version__, markup, pages
 from mkfeeds.config import Settings
 from mkfeeds.errors import ArticleError, ConfigError, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
-from mkfeeds.loading import load_outcomes, problem_of
+from mkfeeds.loading import Loaded, load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
-from mkfeeds.model import Article, Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
+from mkfeeds.model import Article, Author, Entry, EntryKey, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
 from mkfeeds.output import read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
 from mkfeeds.render import render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
@@ -169,11 +169,11 @@ def render_feed(settings: Settings, feed: Feed, folder: str = "") -> dict[str, b
     }
 
 
-def listing(settings: Settings, spec: FeedSpec, feed: Feed) -> FeedListing:
+def listing(settings: Settings, spec: FeedSpec, feed: Feed, entries: int) -> FeedListing:
     urls = {"rss": feed.rss_url, "atom": feed.atom_url, "json": feed.json_url}
     return FeedListing(
         key=spec.key, kind=spec.kind, title=spec.title, description=spec.description,  # type: ignore[arg-type]
-        entries=len(feed.entries),
+        entries=entries,
         files=tuple(FeedFile(fmt, spec.folder + name, urls[fmt], MEDIA_TYPES[fmt])  # type: ignore[arg-type]
                     for fmt, name in file_names(settings).items()),
     )
@@ -195,30 +195,40 @@ class Plan:
     digests: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key -> digest, files
 
 
-def feed_digest(settings: Settings, spec: FeedSpec, sources: dict[str, SourceFile]) -> str:
+def feed_digest(settings: Settings, spec: FeedSpec, sources: dict[str, SourceFile],
+                fingerprint: Callable[[Any], str] = repr) -> str:
     """What a feed's bytes depend on: mkfeeds' version, the settings, the feed's place
-    and title, and each entry with its file's size and mtime (for the body). Equal
-    digests mean equal bytes, so an unchanged feed need not be rendered again."""
+    and title, and each entry (``fingerprint``: its stored JSON, or its repr) with its
+    file's size and mtime (for the body). Equal digests mean equal bytes, so an
+    unchanged feed need not be rendered again."""
     relevant = replace(settings, quiet=False, verbose=False, jobs=0, cache=None, strict=False)
     digest = hashlib.sha256(repr((__version__, relevant, spec.key, spec.kind, spec.folder, spec.title,
                                   spec.description, spec.full_content)).encode())
     for entry in spec.entries:
         source = sources[entry.source]
-        digest.update(repr((entry, source.size, source.mtime_ns)).encode("utf-8", "surrogatepass"))
+        digest.update(repr((fingerprint(entry), source.size, source.mtime_ns)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
 class _Contents:
-    """Entries with their HTML content, rendered once however many feeds hold them."""
+    """Whole entries, decoded once, and with their HTML content, rendered once, however
+    many feeds hold them."""
 
-    def __init__(self, sources: dict[str, SourceFile], rules: MappingSettings, result: BuildResult) -> None:
-        self.sources, self.rules, self.result = sources, rules, result
+    def __init__(self, sources: dict[str, SourceFile], loaded: Loaded, result: BuildResult) -> None:
+        self.sources, self.loaded, self.result = sources, loaded, result
+        self.entries: dict[str, Entry | None] = {}
         self.done: dict[str, Entry | None] = {}
 
-    def full(self, entry: Entry) -> Entry | None:
-        if entry.id not in self.done:
-            self.done[entry.id] = self._render(entry)
-        return self.done[entry.id]
+    def entry(self, key: Entry | EntryKey) -> Entry | None:
+        if key.id not in self.entries:
+            self.entries[key.id] = self.loaded.entry(key)
+        return self.entries[key.id]
+
+    def full(self, key: Entry | EntryKey) -> Entry | None:
+        if key.id not in self.done:
+            entry = self.entry(key)
+            self.done[key.id] = None if entry is None else self._render(entry)
+        return self.done[key.id]
 
     def _render(self, entry: Entry) -> Entry | None:
         try:
@@ -249,17 +259,22 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     check_input_folder(settings)
     rules = mapping_settings(settings)
     sources = discover(settings.input)
-    outcomes = load_outcomes(sources, settings, rules, progress)  # cache warnings: the mkfeeds logger
+    with load_outcomes(sources, settings, rules, progress) as loaded:  # cache warnings: the mkfeeds logger
+        return _plan(settings, now, sources, loaded, reusable)
+
+
+def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: Loaded,
+          reusable: dict[str, str] | None) -> Plan:
     result = BuildResult()
-    for outcome in outcomes:
+    for outcome in loaded.outcomes:
         result.problems.extend(outcome.problems)
-    selection = select(outcomes, now, drafts=settings.drafts, future=settings.future)
+    selection = select(loaded.outcomes, now, drafts=settings.drafts, future=settings.future)
     result.problems.extend(selection.problems)
     result.published, result.drafts, result.scheduled = (
         len(selection.entries), selection.drafts, selection.scheduled)
 
     by_rel = {s.rel: s for s in sources}
-    contents = _Contents(by_rel, rules, result)
+    contents = _Contents(by_rel, loaded, result)
     feeds: dict[str, Feed] = {}
     files: dict[str, bytes] = {}
     kept: list[str] = []
@@ -270,22 +285,25 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
         if set(names) & (set(files) | set(kept)):
             raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
                               "another path")
-        digest = feed_digest(settings, spec, by_rel)
+        digest = feed_digest(settings, spec, by_rel, loaded.fingerprint)
         if reusable and reusable.get(spec.key) == digest:
-            feed = make_feed(settings, spec, spec.entries)  # for listings only: no content needed
+            feed = make_feed(settings, spec, ())  # for its URLs: the entries are on disk already
+            count = len(spec.entries)
             kept.extend(names)
         else:
-            entries = spec.entries
-            if spec.full_content:
-                entries = tuple(e for e in map(contents.full, spec.entries) if e is not None)
+            entries = tuple(e for e in map(contents.entry if not spec.full_content else contents.full,
+                                           spec.entries) if e is not None)
             feed = make_feed(settings, spec, entries)
             files.update(render_feed(settings, feed, spec.folder))
+            count = len(entries)
             if len(entries) != len(spec.entries):
                 digest = ""  # an entry could not be rendered: never reuse this feed
         digests[spec.key] = (digest, names)
         feeds[spec.key] = feed
-        listings.append(listing(settings, spec, feed))
-    result.entries = len(feeds["main"].entries)
+        listings.append(listing(settings, spec, feed, count))
+        if spec.key == "main":
+            result.entries = count
+    result.problems.extend(loaded.late_problems)
     result.feeds = len(feeds)
     if settings.stylesheet:
         files[STYLESHEET] = pages.stylesheet()

@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from mkfeeds.model import Entry, FileOutcome, Problem
+from mkfeeds.model import Entry, EntryKey, FileOutcome, Problem
 
-SCHEMA_VERSION = 1  # the table layout and the JSON shape of a row; bump on any change
+SCHEMA_VERSION = 2  # the table layout and the JSON shape of a row; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds cache
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick we allow for (FAT: 2 s)
 LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
@@ -325,9 +325,11 @@ class _OutcomeCodec:
         gen = _Generator()
         enc, dec = gen.functions(Entry)
         self.encode_entry, self.decode_entry = gen.env[enc], gen.env[dec]
+        enc, dec = gen.functions(EntryKey)
+        self.encode_key, self.decode_key = gen.env[enc], gen.env[dec]
         enc, dec = gen.functions(Problem)
         self.encode_problem, self.decode_problem = gen.env[enc], gen.env[dec]
-        self.layout = "|".join(_layout(Entry) + _layout(Problem))
+        self.layout = "|".join(_layout(Entry) + _layout(EntryKey) + _layout(Problem))
 
 
 _codec_instance: _OutcomeCodec | None = None
@@ -346,48 +348,88 @@ def _outcome_codec() -> _OutcomeCodec:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
-def encode_outcome(outcome: FileOutcome) -> str:
+class Encoded(NamedTuple):
+    """An outcome as stored: ``key``, the JSON of its ``EntryKey`` (or null) and its
+    problems, read for every article on every build; ``entry``, the JSON of the whole
+    entry, read only for the entries a feed shows (None for a rejected article)."""
+
+    key: str
+    entry: str | None
+
+
+def encode_outcome(outcome: FileOutcome) -> Encoded:
     """``outcome`` (without its path, which is the row's key) as compact JSON.
     Raises ``Uncacheable`` when it holds a value that would not come back exactly."""
     codec = _outcome_codec()
-    entry = None if outcome.entry is None else codec.encode_entry(outcome.entry)
     if type(outcome.problems) is not tuple:
         raise Uncacheable("problems is not a tuple")
+    entry = outcome.entry
+    if entry is not None and type(entry) is not Entry:
+        raise Uncacheable("not a whole entry")
     try:
-        return _dumps([entry, [codec.encode_problem(p) for p in outcome.problems]])
+        problems = [codec.encode_problem(p) for p in outcome.problems]
+        if entry is None:
+            return Encoded(_dumps([None, problems]), None)
+        return Encoded(_dumps([codec.encode_key(EntryKey.of(entry)), problems]),
+                       _dumps(codec.encode_entry(entry)))
     except (TypeError, ValueError) as exc:
         raise Uncacheable(str(exc)) from None
 
 
-def decode_outcome(rel: str, text: str, memo: dict | None = None) -> FileOutcome | None:
-    """The outcome stored as ``text`` for the file ``rel``, or None if the text does not
-    decode into the model exactly (a damaged or foreign row)."""
-    return outcome_decoder(memo)(rel, text)
+def decode_outcome(rel: str, encoded: Encoded, memo: dict | None = None) -> FileOutcome | None:
+    """The whole outcome stored as ``encoded`` for the file ``rel``, or None if it does
+    not decode into the model exactly (a damaged or foreign row)."""
+    memo = {} if memo is None else memo
+    outcome = outcome_decoder(memo)(rel, encoded.key)
+    if outcome is None or outcome.entry is None:
+        return outcome if outcome is not None and encoded.entry is None else None
+    entry = entry_decoder(memo)(outcome.entry, encoded.entry)
+    return None if entry is None else FileOutcome(outcome.rel, entry, outcome.problems)
 
 
 def outcome_decoder(memo: dict | None = None) -> Callable[[str, str], FileOutcome | None]:
-    """``decode_outcome`` for many rows: ``memo`` shares repeated values (short names,
-    authors, rankings) between the outcomes of one build."""
+    """Decodes the ``key`` part of many rows: outcomes whose entry is an ``EntryKey``.
+    ``memo`` shares repeated values (short names, authors, rankings) between them."""
     codec = _outcome_codec()
     memo = {} if memo is None else memo
-    decode_entry, decode_problem, loads = codec.decode_entry, codec.decode_problem, json.loads
+    decode_key, decode_problem, loads = codec.decode_key, codec.decode_problem, json.loads
 
     def decode(rel: str, text: str) -> FileOutcome | None:
         try:
             value = loads(text)
             if type(value) is not list or len(value) != 2:
                 return None
-            entry, problems = value
+            key, problems = value
             if type(problems) is not list:
                 return None
-            if entry is not None:
-                entry = decode_entry(entry, memo)
-                if entry.source == rel:
-                    rel = entry.source  # one string for both
+            if key is not None:
+                key = decode_key(key, memo)
+                if key.source != rel:
+                    return None
+                rel = key.source  # one string for both
             problems = tuple([decode_problem(p, memo) for p in problems]) if problems else ()
         except (_Bad, ValueError, TypeError, RecursionError):
             return None
-        return FileOutcome(rel, entry, problems)
+        return FileOutcome(rel, key, problems)
+
+    return decode
+
+
+def entry_decoder(memo: dict | None = None) -> Callable[[EntryKey, str | None], Entry | None]:
+    """Decodes the ``entry`` part of a row, given the key it was stored with: None if it
+    does not decode, or does not agree with its key (a damaged row)."""
+    codec = _outcome_codec()
+    memo = {} if memo is None else memo
+    decode_entry, loads = codec.decode_entry, json.loads
+
+    def decode(key: EntryKey, text: str | None) -> Entry | None:
+        if type(text) is not str:
+            return None
+        try:
+            entry = decode_entry(loads(text), memo)
+        except (_Bad, ValueError, TypeError, RecursionError):
+            return None
+        return entry if EntryKey.of(entry) == key else None
 
     return decode
 
@@ -480,7 +522,8 @@ class Row(NamedTuple):
     mtime_ns: int
     digest: bytes
     checked_ns: int  # when the row's text was last read or confirmed (build start time)
-    outcome: str  # JSON, see encode_outcome
+    key: str  # JSON, see encode_outcome
+    entry: str | None  # JSON, see encode_outcome
 
 
 _CREATE = """
@@ -490,7 +533,8 @@ CREATE TABLE files (
     mtime_ns INTEGER NOT NULL,
     digest BLOB NOT NULL,
     checked_ns INTEGER NOT NULL,
-    outcome TEXT NOT NULL
+    key TEXT NOT NULL,
+    entry TEXT
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 """
@@ -552,22 +596,26 @@ class BuildCache:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (key,))
 
     def rows(self) -> Iterator[tuple[str, int, int, bytes, int, str]]:
-        """Every row as a plain tuple in the order of ``Row``'s fields, sorted by ``rel``
-        (code points, as Python sorts strings)."""
+        """Every row as a plain tuple in the order of ``Row``'s fields, without the
+        entry, sorted by ``rel`` (code points, as Python sorts strings)."""
         cursor = self._db.execute(
-            "SELECT rel, size, mtime_ns, digest, checked_ns, outcome FROM files ORDER BY rel")
+            "SELECT rel, size, mtime_ns, digest, checked_ns, key FROM files ORDER BY rel")
         while True:
             batch = cursor.fetchmany(1024)
             if not batch:
                 return
             yield from batch
 
-    def outcome_text(self, rel: str) -> str | None:
-        found = self._db.execute("SELECT outcome FROM files WHERE rel = ?", (rel,)).fetchone()
+    def key_text(self, rel: str) -> str | None:
+        found = self._db.execute("SELECT key FROM files WHERE rel = ?", (rel,)).fetchone()
         return found[0] if found else None
 
-    def put(self, rows: Iterable[tuple[str, int, int, bytes, int, str]]) -> None:
-        self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+    def entry_text(self, rel: str) -> str | None:
+        found = self._db.execute("SELECT entry FROM files WHERE rel = ?", (rel,)).fetchone()
+        return found[0] if found else None
+
+    def put(self, rows: Iterable[tuple[str, int, int, bytes, int, str, str | None]]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
         """(size, mtime_ns, checked_ns, rel): the file's text was confirmed unchanged."""

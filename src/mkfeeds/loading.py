@@ -30,7 +30,7 @@ from typing import Any
 from mkfeeds.config import Settings
 from mkfeeds.errors import ArticleError
 from mkfeeds.mapping import MappingSettings, map_article
-from mkfeeds.model import FileOutcome, Problem
+from mkfeeds.model import Entry, EntryKey, FileOutcome, Problem
 from mkfeeds.source import SourceFile, parse_article, read_text
 
 PARALLEL_MIN = 200  # files; below this a pool (~0.1 s to start) costs more than it saves
@@ -94,10 +94,10 @@ def problem_of(exc: ArticleError) -> Problem:
 
 def _work(source: SourceFile, known: bytes | None, rules: MappingSettings, mode: int) -> tuple[int, Any, Any]:
     """Read, (with a cache) hash, parse and map one file: (kind, digest, payload). From
-    ``ENCODE`` on, the outcome comes back as JSON: cheaper to send between processes than
-    pickled dataclasses, and (with ``STORE``, which also hashes the text) ready to store.
-    Decoded, it is also smaller than the mapping's own objects (names shared between
-    entries, plain ints): the same in this process, so every path gives the same objects."""
+    ``ENCODE`` on, the outcome comes back as JSON (``cache.Encoded``: its key part and its
+    entry part): cheaper to send between processes than pickled dataclasses, and (with
+    ``STORE``, which also hashes the text) ready to store. The build decodes only the key
+    part of each, and the entry part of the entries a feed shows."""
     rel = source.rel
     try:
         text = read_text(source)
@@ -113,8 +113,7 @@ def _work(source: SourceFile, known: bytes | None, rules: MappingSettings, mode:
     outcome, storable = _outcome_of_text(rel, text, rules)
     if mode != OBJECTS:
         try:
-            encoded = cache.encode_outcome(outcome)
-            return _ROW, (text_digest if storable else None), encoded
+            return _ROW, (text_digest if storable else None), tuple(cache.encode_outcome(outcome))
         except cache.Uncacheable:
             pass
     return _OBJECT, None, outcome
@@ -248,20 +247,108 @@ def _pool_map(job: _Job, ranges: list[tuple[int, int]],
 
 def load_outcomes(sources: Sequence[SourceFile], settings: Settings, rules: MappingSettings,
                   progress: Progress | None = None,
-                  notices: list[str] | None = None) -> list[FileOutcome]:
+                  notices: list[str] | None = None) -> Loaded:
     """The outcome of every source, in the order given: from the cache where the file
     is unchanged, else read and mapped (in parallel when it pays). Problems with the
     cache itself never fail the build: they are reported (appended to ``notices`` when
     given, else logged as warnings on the ``mkfeeds`` logger) and the build goes on
-    without it. ``settings.cache`` None means no cache; ``settings.jobs`` 0 all cores."""
+    without it. ``settings.cache`` None means no cache; ``settings.jobs`` 0 all cores.
+
+    The outcomes hold an ``EntryKey`` where the entry came as JSON (from a worker or the
+    cache): ``Loaded.entry`` decodes the whole entry on demand. Use the result as a
+    context manager: the cache is committed when it closes."""
     loader = _Loader(sources, settings, rules, progress, notices)
     collecting = gc.isenabled()
     gc.disable()  # ~15 objects per outcome, none in a cycle: scanning them again and again
     try:          # as they pile up costs a fifth of a warm build
-        return loader.run()
+        loader.run()
+    except BaseException:
+        loader.close(commit=False)
+        raise
     finally:
         if collecting:
             gc.enable()
+    return Loaded(loader)
+
+
+class Loaded:
+    """What ``load_outcomes`` found: ``outcomes`` (one per source, in order), and the
+    whole entries behind their keys, decoded when asked for."""
+
+    def __init__(self, loader: _Loader) -> None:
+        self._loader = loader
+        self.outcomes: list[FileOutcome] = loader.outcomes  # type: ignore[assignment]
+        self._index: dict[str, int] | None = None
+        self._decode: Callable[[EntryKey, str | None], Entry | None] | None = None
+
+    def __enter__(self) -> Loaded:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self.close(commit=kind is None)
+
+    def close(self, commit: bool = True) -> None:
+        """Commit (or roll back) and close the cache: after this, entries not yet decoded
+        are read from their files again."""
+        self._loader.close(commit)
+
+    def entry(self, key: Entry | EntryKey) -> Entry | None:
+        """The whole entry behind ``key``; None (with a problem in ``late_problems``)
+        when it cannot be had: the row is damaged and the file changed since."""
+        if type(key) is Entry:
+            return key
+        assert isinstance(key, EntryKey)
+        loader = self._loader
+        if self._decode is None:
+            from mkfeeds.cache import entry_decoder
+
+            self._decode = entry_decoder(loader.memo)
+        entry = self._decode(key, self._text(key))
+        if entry is not None:
+            return entry
+        source = loader.sources[self._position(key.source)]
+        fresh = process_file(source, loader.rules)  # a damaged row, or the cache was lost
+        if fresh.entry is not None and EntryKey.of(fresh.entry) == key:  # type: ignore[arg-type]
+            return fresh.entry  # type: ignore[return-value]
+        loader.late_problems.append(Problem("error", key.source, "changed while the feeds were being built; "
+                                            "it is left out until the next build"))
+        return None
+
+    def fingerprint(self, key: Entry | EntryKey) -> str:
+        """A text that changes whenever the whole entry does, for feed digests: its
+        stored JSON, without decoding it."""
+        if type(key) is EntryKey:
+            text = self._text(key)
+            if text is not None:
+                return text
+        return repr(self.entry(key))
+
+    @property
+    def late_problems(self) -> list[Problem]:
+        return self._loader.late_problems
+
+    def resolved(self) -> list[FileOutcome]:
+        """Every outcome with its whole entry (for tests and tools; a build decodes only
+        what it shows)."""
+        return [FileOutcome(o.rel, self.entry(o.entry), o.problems) if o.entry is not None else o
+                for o in self.outcomes]
+
+    def _position(self, rel: str) -> int:
+        if self._index is None:
+            self._index = {source.rel: i for i, source in enumerate(self._loader.sources)}
+        return self._index[rel]
+
+    def _text(self, key: EntryKey) -> str | None:
+        loader = self._loader
+        i = self._position(key.source)
+        text = loader.entry_texts.get(i)
+        if text is None and loader.cache is not None:
+            try:
+                text = loader.cache.entry_text(key.source)
+            except sqlite3.Error as exc:
+                loader.drop_cache(f"cache {loader.settings.cache} could not be read ({exc}); "
+                                  "the rest of the build goes on without it")
+        return text
 
 
 class _Loader:
@@ -275,6 +362,9 @@ class _Loader:
         self.memo: dict = {}  # short strings and authors shared between decoded outcomes
         self.decoder: Callable[[str, str], FileOutcome | None] | None = None
         self.cache: Any = None
+        self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
+        self.late_problems: list[Problem] = []
+        self.stale: list[str] = []
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -340,18 +430,24 @@ class _Loader:
                 self.known = {}
                 self.replace_damaged(exc)
         self.load(work)
-        if self.cache is not None:
-            try:
-                self.cache.drop(stale)
-                self.cache.commit()
-            except sqlite3.Error as exc:
-                self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
-                                "the next build reads the changed articles again")
-            finally:
-                if self.cache is not None:
-                    self.cache.close()
+        self.stale = stale
         assert all(o is not None for o in self.outcomes)
         return self.outcomes  # type: ignore[return-value]
+
+    def close(self, commit: bool) -> None:
+        if self.cache is None:
+            return
+        try:
+            if commit:
+                self.cache.drop(self.stale)
+                self.cache.commit()
+        except sqlite3.Error as exc:
+            self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
+                            "the next build reads the changed articles again")
+        finally:
+            if self.cache is not None:
+                self.cache.close()
+                self.cache = None
 
     def replace_damaged(self, exc: Exception) -> None:
         from mkfeeds import cache
@@ -433,12 +529,16 @@ class _Loader:
                 if kind == _SAME:
                     outcome = self.cached(source, text_digest, confirmed)
                 elif kind == _ROW:
-                    outcome = self.decode(source, payload)
+                    key_text, entry_text = payload
+                    outcome = self.decode(source, key_text)
                     if text_digest is not None:
                         rows.append((source.rel, source.size, source.mtime_ns, text_digest,
-                                     self.started_ns, payload))
-                    elif i in self.known:
-                        dropped.append(source.rel)
+                                     self.started_ns, key_text, entry_text))
+                    else:
+                        if i in self.known:
+                            dropped.append(source.rel)
+                        if entry_text is not None:
+                            self.entry_texts[i] = entry_text
                 else:
                     outcome = payload
                     if i in self.known:
@@ -459,16 +559,16 @@ class _Loader:
 
     def cached(self, source: SourceFile, text_digest: bytes, confirmed: list) -> FileOutcome:
         """The cached outcome of a file whose text was confirmed unchanged."""
-        from mkfeeds.cache import decode_outcome
+        from mkfeeds.cache import outcome_decoder
 
         text = None
         if self.cache is not None:
             try:
-                text = self.cache.outcome_text(source.rel)
+                text = self.cache.key_text(source.rel)
             except sqlite3.Error as exc:
                 self.drop_cache(f"cache {self.settings.cache} could not be read ({exc}); "
                                 "the rest of the build goes on without it")
-        outcome = decode_outcome(source.rel, text, self.memo) if text is not None else None
+        outcome = outcome_decoder(self.memo)(source.rel, text) if text is not None else None
         if outcome is None:
             return process_file(source, self.rules)
         confirmed.append((source.size, source.mtime_ns, self.started_ns, source.rel))
@@ -491,6 +591,8 @@ def _storable(rows: list) -> Iterator[tuple]:
         try:
             row[0].encode("utf-8")
             row[5].encode("utf-8")
+            if row[6] is not None:
+                row[6].encode("utf-8")
         except UnicodeEncodeError:
             continue
         yield row

@@ -92,6 +92,31 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryKey:
+    """What choosing an entry takes (publishing rules, order, duplicates, taxonomy and
+    custom feeds), and no more: the same attributes as ``Entry``'s, so the selection
+    code takes either. A build holds one per article; the full ``Entry`` is decoded only
+    for the entries a feed shows (``loading.Loaded.entry``)."""
+
+    id: str
+    source: str
+    published: datetime
+    draft: bool = False
+    author: Author | None = None
+    topics: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    quality: float | None = None
+    heat: float | None = None
+    kind: str | None = None
+    provider_key: str | None = None
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryKey:
+        return cls(entry.id, entry.source, entry.published, entry.draft, entry.author, entry.topics,
+                   entry.sections, entry.quality, entry.heat, entry.kind, entry.provider_key)
+
+
+@dataclass(frozen=True, slots=True)
 class FeedMeta:
     """Feed-level metadata shared by the three formats of one feed."""
 
@@ -127,7 +152,7 @@ class FileOutcome:
     the problems met. Picklable, so workers and the cache can hand it around."""
 
     rel: str
-    entry: Entry | None
+    entry: Entry | EntryKey | None  # an EntryKey when the entry itself is decoded on demand
     problems: tuple[Problem, ...] = ()
 
 
