@@ -76,6 +76,12 @@ def age(path: Path, seconds: float = 60) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
+def forget_last_build(tmp_path: Path) -> None:
+    """Remove the record that lets an unchanged build skip everything (``build.up_to_date``):
+    the next build then goes through the cache, as these tests mean it to."""
+    (tmp_path / "cache.sqlite.feeds.json").unlink()
+
+
 def age_tree(root: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
@@ -269,6 +275,7 @@ def test_a_damaged_cache_is_replaced_with_a_warning(tree, cached, parsed, make_s
     data = bytearray(path.read_bytes())
     data[100:] = b"\x5a" * (len(data) - 100)  # keep the header, wreck every page
     path.write_bytes(bytes(data))
+    forget_last_build(tmp_path)
     parsed.clear()
     result = build(cached(), NOW)
     assert sorted(parsed) == sorted(s.rel for s in discover(tree))
@@ -288,6 +295,7 @@ def test_a_damaged_row_is_read_again(tree, cached, parsed, tmp_path):
     with sqlite3.connect(tmp_path / "cache.sqlite") as db:
         db.execute("UPDATE files SET key = '[[1, 2], []]' WHERE rel = 'a.txt'")
     db.close()
+    forget_last_build(tmp_path)
     parsed.clear()
     build(cached(), NOW)
     assert parsed == ["a.txt"]
@@ -537,6 +545,7 @@ def test_damage_found_while_reading_the_rows_falls_back_to_a_full_build(tree, ca
     assert len(data) > 40 * 4096
     data[20 * 4096:] = b"\x5a" * (len(data) - 20 * 4096)
     path.write_bytes(bytes(data))
+    forget_last_build(tmp_path)
     parsed.clear()
     result = build(cached(), NOW)
     assert len(parsed) == len(discover(tree))
@@ -557,6 +566,7 @@ def test_values_of_the_wrong_type_in_the_table_count_as_damage(tree, cached, par
     with sqlite3.connect(tmp_path / "cache.sqlite") as db:
         db.execute("UPDATE files SET checked_ns = x'00' WHERE rel = 'b.txt'")
     db.close()
+    forget_last_build(tmp_path)
     parsed.clear()
     result = build(cached(), NOW)
     assert result.published == 3

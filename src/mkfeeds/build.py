@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import time
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -21,7 +23,7 @@ from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.loading import Loaded, load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
 from mkfeeds.model import Article, Author, Entry, EntryKey, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
-from mkfeeds.output import read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
+from mkfeeds.output import read_build_stamp, read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
 from mkfeeds.render import render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
 
@@ -38,6 +40,7 @@ class Selection:
     drafts: int
     scheduled: int
     problems: tuple[Problem, ...]  # duplicates found while selecting
+    next_due: datetime | None = None  # when the first scheduled entry is due
 
 
 @dataclass
@@ -53,6 +56,8 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # build-level warnings (feed size)
     written: bool = False
+    next_due: datetime | None = None  # the output changes then, even if no file does
+    up_to_date: bool = False  # nothing changed since the last build: nothing was read
 
     @property
     def rejected(self) -> int:
@@ -81,6 +86,7 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
     chosen: dict[str, Entry] = {}
     problems: list[Problem] = []
     n_drafts = n_scheduled = 0
+    next_due: datetime | None = None
     for outcome in sorted(outcomes, key=lambda o: o.rel):
         entry = outcome.entry
         if entry is None:
@@ -90,6 +96,8 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
             continue
         if entry.published > now and not future:
             n_scheduled += 1
+            if next_due is None or entry.published < next_due:
+                next_due = entry.published
             continue
         first = chosen.get(entry.id)
         if first is not None:
@@ -100,7 +108,7 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
             continue
         chosen[entry.id] = entry
     ordered = sorted(chosen.values(), key=lambda e: (-e.published.timestamp(), e.id))
-    return Selection(tuple(ordered), n_drafts, n_scheduled, tuple(problems))
+    return Selection(tuple(ordered), n_drafts, n_scheduled, tuple(problems), next_due)
 
 
 def with_content(entry: Entry, article: Article) -> Entry:
@@ -255,14 +263,15 @@ class _Contents:
 
 
 def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None,
-         reusable: dict[str, str] | None = None) -> Plan:
+         reusable: dict[str, str] | None = None, sources: list[SourceFile] | None = None) -> Plan:
     """Read, map, select and render. Article problems are collected in the result;
     only configuration and input-folder failures raise. ``reusable`` maps feed keys to
     the digests of feeds whose files are on disk as the last build wrote them: a feed
     whose digest is unchanged is not rendered again (its files are ``kept``)."""
     check_input_folder(settings)
     rules = mapping_settings(settings)
-    sources = discover(settings.input)
+    if sources is None:
+        sources = discover(settings.input)
     with load_outcomes(sources, settings, rules, progress) as loaded:  # cache warnings: the mkfeeds logger
         return _plan(settings, now, sources, loaded, reusable)
 
@@ -276,6 +285,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: 
     result.problems.extend(selection.problems)
     result.published, result.drafts, result.scheduled = (
         len(selection.entries), selection.drafts, selection.scheduled)
+    result.next_due = selection.next_due
 
     by_rel = {s.rel: s for s in sources}
     contents = _Contents(by_rel, loaded, result)
@@ -338,9 +348,23 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
           progress: Callable[[int], None] | None = None) -> BuildResult:
     """Build and (with ``write``) publish: every file is rendered before the first is
     written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
-    (listed in its manifest) and this one does not are removed afterwards."""
+    (listed in its manifest) and this one does not are removed afterwards. When the
+    inputs are exactly those of the last build (``up_to_date``), nothing is read and
+    the last build's result is reported again."""
+    started_ns = time.time_ns()
     stamps = feed_stamps_path(settings)
-    planned = plan(settings, now, progress, reusable=read_feed_stamps(stamps, settings.output) if write else None)
+    sources = inputs = None
+    if write and stamps is not None:
+        check_input_folder(settings)
+        sources = discover(settings.input)
+        inputs = inputs_digest(settings, sources)
+        replayed = up_to_date(read_build_stamp(stamps, settings.output), inputs, sources, now)
+        if replayed is not None:
+            if settings.strict and replayed.rejected:
+                raise StrictFailure(replayed)
+            return replayed
+    planned = plan(settings, now, progress, reusable=read_feed_stamps(stamps, settings.output) if write else None,
+                   sources=sources)
     result = planned.result
     if settings.strict and result.rejected:
         raise StrictFailure(result)
@@ -353,8 +377,93 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         result.files_unchanged = tuple(sorted(outcome.unchanged + planned.kept))
         result.files_removed = tuple(remove_stale(settings.output, previous - current))
         write_manifest(settings.output, current)
-        write_feed_stamps(stamps, settings.output, planned.digests)
+        record = None if inputs is None else build_record(result, inputs, started_ns, now)
+        write_feed_stamps(stamps, settings.output, planned.digests, record, current)
         result.written = True
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Up to date: the same inputs as the last build
+# ---------------------------------------------------------------------------------------------
+
+_OUTPUT_LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "PyYAML", "python-frontmatter")
+
+
+def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
+    """Everything a build's output depends on besides the clock: mkfeeds' code, the
+    libraries that parse and write, the settings, and every article file's path, size
+    and modification time (the build cache's own test of a file being unchanged)."""
+    from importlib import metadata
+
+    from mkfeeds.cache import CacheUnavailable, fingerprint
+
+    try:  # the build cache's key: mapping rules, the model, the parsers, the input folder
+        cache_key = fingerprint(mapping_settings(settings), settings.input)
+    except CacheUnavailable:
+        cache_key = None
+    relevant = replace(settings, quiet=False, verbose=False, jobs=0, cache=None, strict=False)
+    versions = []
+    for name in _OUTPUT_LIBRARIES:
+        try:
+            versions.append(metadata.version(name))
+        except metadata.PackageNotFoundError:
+            versions.append(None)
+    digest = hashlib.blake2b(repr((__version__, _package_digest(), cache_key, sys.version, versions, relevant))
+                             .encode("utf-8", "surrogatepass"), digest_size=20)
+    digest.update("\n".join([f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources])
+                  .encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _package_digest() -> str:
+    """A digest of mkfeeds' own files: during development the version does not move."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=20)
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".xsl") and path.is_file():
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_record(result: BuildResult, inputs: str, started_ns: int, now: datetime) -> dict[str, Any]:
+    """What ``up_to_date`` needs to report this build again without doing it."""
+    return {
+        "inputs": inputs, "started_ns": started_ns, "now": now.isoformat(),
+        "next_due": result.next_due.isoformat() if result.next_due else None,
+        "result": {"entries": result.entries, "published": result.published, "drafts": result.drafts,
+                   "scheduled": result.scheduled, "feeds": result.feeds, "notices": list(result.notices),
+                   "problems": [[p.severity, p.path, p.message, p.field, p.line] for p in result.problems]},
+    }
+
+
+def up_to_date(record: dict[str, Any] | None, inputs: str, sources: list[SourceFile],
+               now: datetime) -> BuildResult | None:
+    """The last build's result, if this build would do exactly what it did: same inputs
+    (``inputs_digest``), no file changed too close to the last build's start to trust its
+    mtime (``cache.RACY_NS``), no scheduled entry due since, the clock not turned back,
+    and its output files as it left them (``read_build_stamp``). Else None."""
+    from mkfeeds.cache import RACY_NS
+
+    if record is None or record.get("inputs") != inputs:
+        return None
+    try:
+        started_ns = record["started_ns"]
+        last_now = datetime.fromisoformat(record["now"])
+        due = datetime.fromisoformat(record["next_due"]) if record["next_due"] else None
+        if type(started_ns) is not int or now < last_now or (due is not None and now >= due):
+            return None
+        if any(s.mtime_ns > started_ns - RACY_NS for s in sources):
+            return None
+        saved = record["result"]
+        result = BuildResult(
+            files_unchanged=tuple(sorted(record["files"])),
+            entries=int(saved["entries"]), published=int(saved["published"]), drafts=int(saved["drafts"]),
+            scheduled=int(saved["scheduled"]), feeds=int(saved["feeds"]),
+            problems=[Problem(*p) for p in saved["problems"]], notices=[str(n) for n in saved["notices"]],
+            written=True, next_due=due, up_to_date=True)
+    except (KeyError, TypeError, ValueError):
+        return None
     return result
 
 

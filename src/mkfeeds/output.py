@@ -14,6 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
 
 from mkfeeds.errors import OutputError
 
@@ -271,13 +272,35 @@ def read_feed_stamps(path: Path | None, root: Path) -> dict[str, str]:
     return intact
 
 
-def write_feed_stamps(path: Path | None, root: Path, feeds: dict[str, tuple[str, list[str]]]) -> None:
-    """Record each feed's input digest and its files' stamps as they are now."""
+def read_build_stamp(path: Path | None, root: Path) -> dict[str, Any] | None:
+    """What the last build into ``root`` recorded about itself (``write_feed_stamps``'s
+    ``build``), if every file it left there is still exactly as it was written."""
+    if path is None:
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        record = document["build"] if document.get("output") == str(root.absolute()) else None
+        files = record["files"]
+        if not isinstance(files, dict) or not all(
+                isinstance(name, str) and _stamp(root, name) == stamp for name, stamp in files.items()):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_feed_stamps(path: Path | None, root: Path, feeds: dict[str, tuple[str, list[str]]],
+                      build: dict[str, Any] | None = None, files: Iterable[str] = ()) -> None:
+    """Record each feed's input digest and its files' stamps as they are now; and with
+    ``build``, what this build was (a JSON-ready record) with the stamps of all its ``files``."""
     if path is None:
         return
     records = {key: {"digest": digest, "stamps": {n: _stamp(root, n) for n in names}}
                for key, (digest, names) in sorted(feeds.items())}
-    data = json.dumps({"output": str(root.absolute()), "feeds": records}).encode()
+    document: dict[str, Any] = {"output": str(root.absolute()), "feeds": records}
+    if build is not None:
+        document["build"] = {**build, "files": {name: _stamp(root, name) for name in sorted(files)}}
+    data = json.dumps(document).encode()
     try:
         write_atomic(path, data)
     except OutputError:
