@@ -182,7 +182,7 @@ def _processes(settings: Settings, items: int) -> int:
 
 
 def _run(job: _Job, processes: int, progress: Progress | None,
-         start: int = 0) -> Iterator[list[tuple[int, Any, Any]]]:
+         start: int = 0, meanwhile: Callable[[], None] | None = None) -> Iterator[list[tuple[int, Any, Any]]]:
     """Results of ``job.work[start:]``, chunk by chunk, in input order."""
     total = len(job.work)
     if processes <= 1:
@@ -196,7 +196,7 @@ def _run(job: _Job, processes: int, progress: Progress | None,
     ranges = [(lo, min(lo + size, total)) for lo in range(start, total, size)]
     done = start
     try:
-        for result in _pool_map(job, ranges, processes):
+        for result in _pool_map(job, ranges, processes, meanwhile):
             done += len(result)
             if progress:
                 progress(len(result))
@@ -210,8 +210,8 @@ class _PoolBroken(Exception):
     pass
 
 
-def _pool_map(job: _Job, ranges: list[tuple[int, int]],
-              processes: int) -> Iterator[list[tuple[int, Any, Any]]]:
+def _pool_map(job: _Job, ranges: list[tuple[int, int]], processes: int,
+              meanwhile: Callable[[], None] | None = None) -> Iterator[list[tuple[int, Any, Any]]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -229,7 +229,10 @@ def _pool_map(job: _Job, ranges: list[tuple[int, int]],
     finished = False
     try:
         try:
-            yield from executor.map(_work_range, ranges)
+            results = executor.map(_work_range, ranges)  # every task is queued: the workers run
+            if meanwhile is not None:
+                meanwhile()
+            yield from results
             finished = True
         except BrokenProcessPool as exc:
             raise _PoolBroken(str(exc)) from None
@@ -247,7 +250,8 @@ def _pool_map(job: _Job, ranges: list[tuple[int, int]],
 
 def load_outcomes(sources: Sequence[SourceFile], settings: Settings, rules: MappingSettings,
                   progress: Progress | None = None,
-                  notices: list[str] | None = None) -> Loaded:
+                  notices: list[str] | None = None,
+                  meanwhile: Callable[[], None] | None = None) -> Loaded:
     """The outcome of every source, in the order given: from the cache where the file
     is unchanged, else read and mapped (in parallel when it pays). Problems with the
     cache itself never fail the build: they are reported (appended to ``notices`` when
@@ -256,8 +260,9 @@ def load_outcomes(sources: Sequence[SourceFile], settings: Settings, rules: Mapp
 
     The outcomes hold an ``EntryKey`` where the entry came as JSON (from a worker or the
     cache): ``Loaded.entry`` decodes the whole entry on demand. Use the result as a
-    context manager: the cache is committed when it closes."""
-    loader = _Loader(sources, settings, rules, progress, notices)
+    context manager: the cache is committed when it closes. ``meanwhile`` is called once
+    worker processes are busy, for work this process would otherwise do later."""
+    loader = _Loader(sources, settings, rules, progress, notices, meanwhile)
     collecting = gc.isenabled()
     gc.disable()  # ~15 objects per outcome, none in a cycle: scanning them again and again
     try:          # as they pile up costs a fifth of a warm build
@@ -353,8 +358,10 @@ class Loaded:
 
 class _Loader:
     def __init__(self, sources: Sequence[SourceFile], settings: Settings, rules: MappingSettings,
-                 progress: Progress | None, notices: list[str] | None) -> None:
+                 progress: Progress | None, notices: list[str] | None,
+                 meanwhile: Callable[[], None] | None = None) -> None:
         self.sources = list(sources)
+        self.meanwhile = meanwhile
         self.settings, self.rules, self.progress, self.notices = settings, rules, progress, notices
         self.started_ns = time.time_ns()  # before any file is read: see cache.RACY_NS
         self.outcomes: list[FileOutcome | None] = [None] * len(self.sources)
@@ -520,7 +527,7 @@ class _Loader:
         mode = STORE if caching else ENCODE if processes > 1 else OBJECTS
         job = _Job(sources, work, self.known, self.rules, mode)
         position = 0
-        for chunk in _run(job, processes, self.progress):
+        for chunk in _run(job, processes, self.progress, meanwhile=self.meanwhile):
             rows, confirmed, dropped = [], [], []
             for kind, text_digest, payload in chunk:
                 i = work[position]
