@@ -646,6 +646,10 @@ def _connect(path: Path) -> sqlite3.Connection:
         # KiB: a build writes its rows in one transaction; pages that spill out of a small
         # cache are written twice (measured: inserts twice as slow with the default 2 MiB)
         db.execute("PRAGMA cache_size = -32768")
+        # No fsync: the cache is an optimisation. A power cut may lose or damage it, which
+        # costs one full build (a damaged cache is replaced, with a warning); waiting for
+        # the disk to take a 300 MB file would cost every build.
+        db.execute("PRAGMA synchronous = OFF")
     except sqlite3.Error:
         db.close()
         raise

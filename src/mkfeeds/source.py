@@ -116,10 +116,10 @@ def read_text(source: SourceFile) -> str:
     except OSError as exc:
         raise ArticleError(source.rel, f"cannot be read ({exc.strerror})") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise ArticleError(source.rel, "is not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = _read_at_most(fd, MAX_FILE_BYTES + 1, st.st_size + 1)
     except OSError as exc:
         raise ArticleError(source.rel, f"cannot be read ({exc.strerror})") from None
     finally:
@@ -134,6 +134,18 @@ def read_text(source: SourceFile) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes: read in one call of the size ``fstat`` gave (plus one, to
+    see the end), without a file object; more calls only if the file grew meanwhile."""
+    data = os.read(fd, min(expected, limit))
+    while len(data) < limit:
+        more = os.read(fd, limit - len(data))
+        if not more:
+            break
+        data += more
+    return data
 
 
 def parse_article(rel: str, text: str) -> Article:
