@@ -111,13 +111,15 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
     return Selection(tuple(ordered), n_drafts, n_scheduled, tuple(problems), next_due)
 
 
-def with_content(entry: Entry, article: Article) -> Entry:
+def with_content(entry: Entry, article: Article | None) -> Entry:
     """Fill in ``content_html``: the rendered body (read again for the entries that
-    are published: only they pay for Markdown), then the related links."""
+    are published: only they pay for Markdown), then the related links. ``article`` is
+    needed only when the entry ``has_body``."""
     from mkfeeds import markup  # Markdown and the sanitizer: imported when first needed, after the
                                 # workers have started (0.07 s a build need not wait for)
     body_html = ""
     if entry.has_body:
+        assert article is not None
         body_html = markup.render_markdown(body_markdown(article), entry.url)
     related = markup.related_list(entry.related)
     if body_html:
@@ -241,14 +243,16 @@ class _Contents:
         return self.done[key.id]
 
     def _render(self, entry: Entry) -> Entry | None:
-        try:
-            article = load_article(self.sources[entry.source])
-        except ArticleError as exc:  # changed or vanished since it was first read
-            self.result.problems.append(problem_of(exc))
-            return None
         from mkfeeds import markup
 
-        if markup.too_much_markup(body_markdown(article)):
+        article = None
+        if entry.has_body:  # else the content is made of the entry alone: no need to read the file
+            try:
+                article = load_article(self.sources[entry.source])
+            except ArticleError as exc:  # changed or vanished since it was first read
+                self.result.problems.append(problem_of(exc))
+                return None
+        if article is not None and markup.too_much_markup(body_markdown(article)):
             self.result.problems.append(Problem(
                 "warning", entry.source, f"more than {markup.MAX_RAW_TAGS:,} HTML tags; "
                 "the body's raw HTML is shown as text", field="body"))
