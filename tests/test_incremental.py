@@ -14,6 +14,7 @@ from conftest import NOW, article_text, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mkfeeds import build as build_module
 from mkfeeds import loading
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.config import Settings
@@ -25,6 +26,7 @@ def parallel_always(monkeypatch):
     """Use a pool of workers whatever the number of files (the real threshold is ~200)."""
     monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
     monkeypatch.setattr(loading, "PER_PROCESS_MIN", 1)
+    monkeypatch.setattr(build_module, "RENDER_PARALLEL_MIN", 1)
 
 
 def settings_for(root: Path, out: str, **overrides) -> Settings:
@@ -124,6 +126,33 @@ def test_cold_warm_serial_and_parallel_builds_write_the_same_bytes(
     assert built("warm-parallel-after", jobs=2, cache=cache) == reference
     backdate(root / "in")
     assert built("warm-serial-after", jobs=1, cache=cache) == reference
+
+
+# --- parallel rendering ----------------------------------------------------------------------
+
+def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, monkeypatch):
+    """Taxonomy feeds render on all cores; an entry shown in several feeds still has its
+    problem (here: too much raw HTML in its body) reported once, as when rendered here."""
+    topics = [f"Topic {i}" for i in range(12)]
+    write_tree(tmp_path / "in", {
+        f"{i:03}.txt": article_text(("<b>x</b>" * 2001 if i == 6 else f"Body *{i}*") if i % 3 == 0 else "",
+                                    title=f"Story {i}", webUrl=f"https://n.example/{i}/",
+                                    publishedDateTime=f"2024-01-01T00:{i:02}:00Z",
+                                    topics=[topics[i % 12], topics[(i + 5) % 12]])
+        for i in range(40)})
+    used: list = []  # what the pool returned: None if it failed and the feeds were rendered here
+    real = build_module._render_in_pool
+    monkeypatch.setattr(build_module, "_render_in_pool", lambda *a: used.append(real(*a)) or used[-1])
+    with monkeypatch.context() as forgetful:  # every feed meets the problem again, whichever worker
+        forgetful.setattr(build_module._Contents, "full", lambda self, key: self._render(self.entry(key)))
+        parallel = build(settings_for(tmp_path, "parallel", jobs=2), NOW)
+    serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
+    assert len(used) == 1 and used[0] is not None
+    assert parallel.feeds == serial.feeds > build_module.RENDER_PARALLEL_MIN
+    assert outputs(tmp_path / "parallel") == outputs(tmp_path / "serial")
+    assert parallel.problems == serial.problems
+    assert [str(p) for p in serial.problems] == [
+        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"]
 
 
 # --- parallel loading ------------------------------------------------------------------------

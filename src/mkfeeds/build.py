@@ -222,6 +222,83 @@ def feed_digest(settings: Settings, spec: FeedSpec, sources: dict[str, SourceFil
     return digest.hexdigest()
 
 
+# Rendering: in this process, or for a larger feed set on all cores
+RENDER_PARALLEL_MIN = 8  # feeds; fewer render faster here than a pool starts
+_render_context: tuple | None = None  # what a rendering worker inherits (fork)
+
+
+def _render_feeds(settings: Settings, specs: list[FeedSpec], pending: list[int],
+                  contents: _Contents) -> dict[int, tuple[Feed, dict[str, bytes], int]]:
+    """Render the ``pending`` feeds: spec index -> (feed, files, entries rendered). A
+    feed set with many feeds (taxonomies) is rendered on all cores, by worker processes
+    forked with the entries already decoded; each feed's bytes are the same either way."""
+    from mkfeeds.loading import available_cpus
+
+    processes = min(settings.jobs or available_cpus(), len(pending))
+    if processes > 1 and len(pending) >= RENDER_PARALLEL_MIN and sys.platform.startswith("linux"):
+        rendered = _render_in_pool(settings, specs, pending, contents, processes)
+        if rendered is not None:
+            return rendered
+    return {index: _render_one(settings, specs[index], contents) for index in pending}
+
+
+def _render_one(settings: Settings, spec: FeedSpec, contents: _Contents) -> tuple[Feed, dict[str, bytes], int]:
+    entries = tuple(e for e in map(contents.full if spec.full_content else contents.entry, spec.entries)
+                    if e is not None)
+    feed = make_feed(settings, spec, entries)
+    return feed, render_feed(settings, feed, spec.folder), len(entries)
+
+
+def _render_in_pool(settings: Settings, specs: list[FeedSpec], pending: list[int], contents: _Contents,
+                    processes: int) -> dict[int, tuple[Feed, dict[str, bytes], int]] | None:
+    """None if the pool cannot be had (the caller renders here instead). Workers send
+    back files, counts and the problems they met; the parent keeps its own model of each
+    feed (entries without their content) for ``Plan.feeds``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _render_context
+    _render_context = (settings, specs, contents, os.getpid())
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_start_renderer) as executor:
+            results = list(executor.map(_render_in_worker, pending, chunksize=max(1, len(pending) // (processes * 8))))
+    except (BrokenProcessPool, OSError):
+        return None
+    finally:
+        _render_context = None
+    seen = {(p.path, p.message, p.field, p.line) for p in contents.result.problems}
+    rendered = {}
+    for index, (files, count, problems) in zip(pending, results):
+        for problem in problems:  # an entry in several feeds: its problem once
+            if (problem.path, problem.message, problem.field, problem.line) not in seen:
+                seen.add((problem.path, problem.message, problem.field, problem.line))
+                contents.result.problems.append(problem)
+        spec = specs[index]
+        entries = tuple(e for e in map(contents.entry, spec.entries) if e is not None)
+        rendered[index] = (make_feed(settings, spec, entries), files, count)
+    return rendered
+
+
+def _start_renderer() -> None:
+    import gc
+
+    from mkfeeds.loading import watch_parent
+
+    assert _render_context is not None
+    gc.freeze()  # the parent's objects are never garbage here: do not scan (and copy) them
+    watch_parent(_render_context[3])
+
+
+def _render_in_worker(index: int) -> tuple[dict[str, bytes], int, list[Problem]]:
+    assert _render_context is not None
+    settings, specs, contents, _ = _render_context
+    before = len(contents.result.problems)
+    _, files, count = _render_one(settings, specs[index], contents)
+    return files, count, contents.result.problems[before:]
+
+
 class _Contents:
     """Whole entries, decoded once, and with their HTML content, rendered once, however
     many feeds hold them."""
@@ -299,30 +376,38 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: 
 
     by_rel = {s.rel: s for s in sources}
     contents = _Contents(by_rel, loaded, result)
-    feeds: dict[str, Feed] = {}
-    files: dict[str, bytes] = {}
-    kept: list[str] = []
+    specs = all_specs(settings, selection.entries)
+    claimed: set[str] = set()
     digests: dict[str, tuple[str, list[str]]] = {}
-    listings: list[FeedListing] = []
-    for spec in all_specs(settings, selection.entries):
+    kept: list[str] = []
+    pending: list[int] = []  # the feeds to render
+    for index, spec in enumerate(specs):
         names = [spec.folder + name for name in file_names(settings).values()]
-        if set(names) & (set(files) | set(kept)):
+        if claimed.intersection(names):
             raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
                               "another path")
+        claimed.update(names)
         digest = feed_digest(settings, spec, by_rel, loaded.fingerprint)
+        digests[spec.key] = (digest, names)
         if reusable and reusable.get(spec.key) == digest:
-            feed = make_feed(settings, spec, ())  # for its URLs: the entries are on disk already
-            count = len(spec.entries)
             kept.extend(names)
         else:
-            entries = tuple(e for e in map(contents.entry if not spec.full_content else contents.full,
-                                           spec.entries) if e is not None)
-            feed = make_feed(settings, spec, entries)
-            files.update(render_feed(settings, feed, spec.folder))
-            count = len(entries)
-            if len(entries) != len(spec.entries):
-                digest = ""  # an entry could not be rendered: never reuse this feed
-        digests[spec.key] = (digest, names)
+            for key in spec.entries:  # decoded here, before any worker starts: they share them
+                contents.entry(key)
+            pending.append(index)
+
+    renderings = _render_feeds(settings, specs, pending, contents)
+    feeds: dict[str, Feed] = {}
+    files: dict[str, bytes] = {}
+    listings: list[FeedListing] = []
+    for index, spec in enumerate(specs):
+        if index in renderings:
+            feed, rendered, count = renderings[index]
+            files.update(rendered)
+            if count != len(spec.entries):
+                digests[spec.key] = ("", digests[spec.key][1])  # an entry could not be rendered: never reuse
+        else:
+            feed, count = make_feed(settings, spec, ()), len(spec.entries)  # on disk already; URLs only
         feeds[spec.key] = feed
         listings.append(listing(settings, spec, feed, count))
         if spec.key == "main":

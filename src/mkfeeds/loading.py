@@ -149,9 +149,14 @@ def _init_worker(job: _Job) -> None:
     # build) are never garbage here, and scanning them would copy every page they are on.
     gc.freeze()
     gc.enable()
+    watch_parent(job.parent)
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker process: leave when ``parent`` is gone (see ``_exit_with_parent``)."""
     import threading
 
-    threading.Thread(target=_exit_with_parent, args=(job.parent,), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
