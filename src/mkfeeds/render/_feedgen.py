@@ -82,8 +82,8 @@ def add_entries(fg: FeedGenerator, feed: Feed, fill: Callable[[FeedEntry, Entry]
         fe.link(href=entry.url, rel="alternate")
         fe.published(entry.published)
         fe.updated(entry.updated)
-        for name in entry.categories:
-            fe.category(term=name)
+        if entry.categories:  # one call: feedgen validates its argument on every call
+            fe.category([{"term": name} for name in entry.categories])
         for position, image in enumerate(entry.images):
             attributes = {"url": image.url, "medium": "image"}
             if image.width and image.height:
