@@ -194,6 +194,27 @@ def test_parallel_progress_moves_before_the_end(many, parallel_always):
     assert len(steps) > 1
 
 
+def test_cached_rows_decoded_while_workers_run_fall_back_on_the_file(many, parallel_always):
+    """Unchanged rows are decoded while workers read the changed files; a row that does
+    not decode then is read from its file, after the workers are done."""
+    import sqlite3
+
+    cache = many / "c.sqlite"
+    reference = outcomes(many, jobs=1)
+    outcomes(many, jobs=2, cache=cache)
+    with sqlite3.connect(cache) as db:
+        db.execute("UPDATE files SET key = '[1]' WHERE rel = '3/003.txt'")
+    db.close()
+    for name in ("0/000.txt", "1/001.txt"):  # changed files: the pool starts
+        path = many / "in" / name
+        path.write_text(path.read_text() + "\nMore body.\n")
+    backdate(many / "in")
+    changed = outcomes(many, jobs=2, cache=cache)
+    assert [o.rel for o in changed] == [o.rel for o in reference]
+    assert [o for o in changed if o.rel not in ("0/000.txt", "1/001.txt")] == \
+        [o for o in reference if o.rel not in ("0/000.txt", "1/001.txt")]
+
+
 def test_one_job_never_starts_a_pool(many, parallel_always, monkeypatch):
     def no_pool(*args, **kwargs):
         raise AssertionError("a pool was started")

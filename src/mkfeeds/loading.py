@@ -377,6 +377,8 @@ class _Loader:
         self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
         self.late_problems: list[Problem] = []
         self.stale: list[str] = []
+        self.hits: list[tuple[int, str]] = []  # cached rows to decode: (position, key JSON)
+        self.retry: list[int] = []  # positions whose row did not decode
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -439,12 +441,42 @@ class _Loader:
             except (sqlite3.Error, TypeError, ValueError) as exc:  # values of the wrong type: damaged too
                 work, stale = list(range(len(self.sources))), []
                 self.outcomes = [None] * len(self.sources)
-                self.known = {}
+                self.known, self.hits = {}, []
                 self.replace_damaged(exc)
-        self.load(work)
+        self.load(work)  # the cached rows are decoded meanwhile when a pool reads the rest
+        retry = self.retry + self.decode_hits()
+        if retry:  # rows that did not decode: read those files again
+            self.load(sorted(retry))
         self.stale = stale
         assert all(o is not None for o in self.outcomes)
         return self.outcomes  # type: ignore[return-value]
+
+    def while_workers_run(self) -> None:
+        self.retry.extend(self.decode_hits())
+        if self.meanwhile is not None:
+            self.meanwhile()
+
+    def decode_hits(self) -> list[int]:
+        """Decode the rows ``reuse`` took; return the positions of those that did not decode."""
+        from mkfeeds.cache import outcome_decoder
+
+        decode = outcome_decoder(self.memo)
+        sources, outcomes, progress = self.sources, self.outcomes, self.progress
+        failed: list[int] = []
+        hits = 0
+        for i, text in self.hits:
+            outcome = decode(sources[i].rel, text)
+            if outcome is None:
+                failed.append(i)
+                continue
+            outcomes[i] = outcome
+            hits += 1
+            if progress and hits % PROGRESS_STEP == 0:
+                progress(PROGRESS_STEP)
+        if progress and hits % PROGRESS_STEP:
+            progress(hits % PROGRESS_STEP)
+        self.hits = []
+        return failed
 
     def close(self, commit: bool) -> None:
         if self.cache is None:
@@ -480,11 +512,11 @@ class _Loader:
 
     def reuse(self) -> tuple[list[int], list[str]]:
         """Walk the cached rows and the sources together, both sorted by path: take
-        what is unchanged, list what needs reading, and the rows of vanished files."""
-        from mkfeeds.cache import RACY_NS, outcome_decoder
+        what is unchanged (in ``hits``, decoded later: while workers read the rest, if
+        they do), list what needs reading, and the rows of vanished files."""
+        from mkfeeds.cache import RACY_NS
 
-        decode = outcome_decoder(self.memo)
-        sources, outcomes, known, progress = self.sources, self.outcomes, self.known, self.progress
+        sources, known, hits = self.sources, self.known, self.hits
         order = range(len(sources))
         if any(sources[i].rel > sources[i + 1].rel for i in range(len(sources) - 1)):
             order = sorted(order, key=lambda i: sources[i].rel)  # type: ignore[assignment]
@@ -493,7 +525,6 @@ class _Loader:
         rows = self.cache.rows()
         end = (None,) * 6
         row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
-        hits = 0
         for i in order:
             source = sources[i]
             rel = source.rel
@@ -504,14 +535,7 @@ class _Loader:
                 work.append(i)
                 continue
             if size == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked_ns - RACY_NS:
-                outcome = decode(rel, text)
-                if outcome is not None:
-                    outcomes[i] = outcome
-                    hits += 1
-                    if progress and hits % PROGRESS_STEP == 0:
-                        progress(PROGRESS_STEP)
-                else:
-                    work.append(i)  # a row that does not decode: read the file again
+                hits.append((i, text))
             else:
                 work.append(i)  # changed, or changed too recently to trust the stat alone
                 known[i] = digest
@@ -519,8 +543,6 @@ class _Loader:
         while row_rel is not None:
             stale.append(row_rel)
             row_rel = next(rows, end)[0]
-        if progress and hits % PROGRESS_STEP:
-            progress(hits % PROGRESS_STEP)
         return sorted(work), stale
 
     def load(self, work: list[int]) -> None:
@@ -532,7 +554,7 @@ class _Loader:
         mode = STORE if caching else ENCODE if processes > 1 else OBJECTS
         job = _Job(sources, work, self.known, self.rules, mode)
         position = 0
-        for chunk in _run(job, processes, self.progress, meanwhile=self.meanwhile):
+        for chunk in _run(job, processes, self.progress, meanwhile=self.while_workers_run):
             rows, confirmed, dropped = [], [], []
             for kind, text_digest, payload in chunk:
                 i = work[position]
