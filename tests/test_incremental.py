@@ -207,9 +207,16 @@ def test_cached_rows_decoded_while_workers_run_fall_back_on_the_file(many, paral
     db.close()
     for name in ("0/000.txt", "1/001.txt"):  # changed files: the pool starts
         path = many / "in" / name
+        stamp = path.stat().st_mtime_ns - 10**10  # older than the cache, yet another stamp
         path.write_text(path.read_text() + "\nMore body.\n")
-    backdate(many / "in")
-    changed = outcomes(many, jobs=2, cache=cache)
+        os.utime(path, ns=(stamp, stamp))
+    decoded_meanwhile: list[int] = []
+    real = loading._Loader.decode_hits
+    with pytest.MonkeyPatch.context() as spy:
+        spy.setattr(loading._Loader, "decode_hits",
+                    lambda self: decoded_meanwhile.append(len(self.hits)) or real(self))
+        changed = outcomes(many, jobs=2, cache=cache)
+    assert decoded_meanwhile[0] == 121 - 2  # every unchanged row, damaged one included
     assert [o.rel for o in changed] == [o.rel for o in reference]
     assert [o for o in changed if o.rel not in ("0/000.txt", "1/001.txt")] == \
         [o for o in reference if o.rel not in ("0/000.txt", "1/001.txt")]
