@@ -293,7 +293,7 @@ def test_a_damaged_row_is_read_again(tree, cached, parsed, tmp_path):
     age_tree(tree)
     build(cached(), NOW)
     with sqlite3.connect(tmp_path / "cache.sqlite") as db:
-        db.execute("UPDATE files SET key = '[[1, 2], []]' WHERE rel = 'a.txt'")
+        db.execute("UPDATE files SET k_published = 'not a date' WHERE rel = 'a.txt'")
     db.close()
     forget_last_build(tmp_path)
     parsed.clear()
@@ -485,51 +485,78 @@ def test_values_that_would_not_come_back_exactly_are_not_cached(entry):
         cache.encode_outcome(FileOutcome("a", entry, ()))
 
 
-GOOD_KEY, GOOD_ENTRY = (json.loads(part) for part in cache.encode_outcome(FileOutcome("a", full_entry(), ())))
+GOOD_KEY, GOOD_ENTRY = cache.encode_outcome(FileOutcome("sub/a.txt", full_entry(), ()))
+COLUMN = {name: i for i, name in enumerate(cache.KEY_COLUMNS)}
 
 
-def damaged(path: tuple, value) -> cache.Encoded:
-    """The good row with one value changed: ``path`` starts with "key" or "entry"."""
-    row = {"key": json.loads(json.dumps(GOOD_KEY)), "entry": json.loads(json.dumps(GOOD_ENTRY))}
-    target = row
+def key_with(**values) -> tuple:
+    """The good key with some columns changed."""
+    key = list(GOOD_KEY)
+    for name, value in values.items():
+        key[COLUMN[name]] = value
+    return tuple(key)
+
+
+def entry_with(path: tuple, value) -> str:
+    """The good entry JSON with one value changed."""
+    entry = json.loads(GOOD_ENTRY)
+    target = entry
     for step in path[:-1]:
         target = target[step]
-    target[path[-1]] = value
-    return cache.Encoded(json.dumps(row["key"]), json.dumps(row["entry"]))
+    if path:
+        target[path[-1]] = value
+    else:
+        entry = value
+    return json.dumps(entry)
 
 
-def raw(key: str, entry: str | None = json.dumps(GOOD_ENTRY)) -> cache.Encoded:
+def row(key: tuple = GOOD_KEY, entry: str | None = GOOD_ENTRY) -> cache.Encoded:
     return cache.Encoded(key, entry)
 
 
+def test_the_key_is_plain_column_values():
+    assert dict(zip(cache.KEY_COLUMNS, GOOD_KEY)) == {
+        "id": "https://n.example/a", "published": "2024-03-04T11:32:00+00:00", "draft": 1,
+        "author": "Ex", "author_url": "https://ex.example/", "topics": "AI", "sections": "news",
+        "quality": 0.5, "heat": -3.0, "kind": "article", "provider_key": "ex.example", "problems": None}
+
+
 @pytest.mark.parametrize("encoded", [
-    raw(""), raw("not json"), raw("[]"), raw("{}"), raw("[null]"), raw("[null, {}]"), raw('"x"'),
-    raw("[" * 100_000 + "]" * 100_000), raw(json.dumps(GOOD_KEY), None), raw(json.dumps(GOOD_KEY), "[]"),
-    raw(json.dumps(GOOD_KEY), "[" * 100_000 + "]" * 100_000),
-    damaged(("key", 0, 0), "https://elsewhere.example/"),  # id
-    damaged(("key", 0, 1), "b"),  # source: not this row's file
-    damaged(("key", 0, 2), "yesterday"),  # published
-    damaged(("key", 0, 2), ["2024-01-01T00:00:00", "../../../etc/passwd", 0]),  # zone key
-    damaged(("key", 0, 2), ["2024-01-01T00:00:00", "Europe/Paris", 7]),  # fold
-    damaged(("key", 0, 4), ["name", "url", "extra"]),  # author
-    damaged(("key", 0, 4), [["unhashable"], None]),
-    damaged(("key", 0, 5), "AI"),  # topics
-    damaged(("key", 0, 7), "0.5"),  # quality
-    damaged(("key", 0), [1] * 11),
-    damaged(("key", 1), [["error"]]),
-    damaged(("entry", 2), 42),  # title
-    damaged(("entry", 3), "2001-01-01T00:00:00+00:00"),  # published: disagrees with the key
-    damaged(("entry", 9), [1]),  # categories
-    damaged(("entry", 12), [["https://i.example/1.jpg", "10", None]]),  # image width
-    damaged(("entry", 15), 1),  # draft
-    damaged(("entry",), [1] * 22),
+    row(entry=None), row(entry="[]"), row(entry="not json"), row(entry="[" * 100_000 + "]" * 100_000),
+    row(key_with(id=42)),
+    row(key_with(id="https://elsewhere.example/")),  # disagrees with the entry
+    row(key_with(published="yesterday")),
+    row(key_with(published='["2024-01-01T00:00:00", "../../../etc/passwd", 0]')),  # zone key
+    row(key_with(published='["2024-01-01T00:00:00", "Europe/Paris", 7]')),  # fold
+    row(key_with(published=20240101)),
+    row(key_with(draft=2)), row(key_with(draft="1")), row(key_with(draft=1.0)),
+    row(key_with(author=["unhashable"])), row(key_with(author=None)),  # a URL without a name
+    row(key_with(topics=["AI"])), row(key_with(topics="AI\x1fRobots")),  # disagrees with the entry
+    row(key_with(quality="0.5")), row(key_with(heat=b"\x00")),
+    row(key_with(kind=7)), row(key_with(provider_key=["x"])),
+    row(key_with(problems="[]")), row(key_with(problems='[["error"]]')), row(key_with(problems="not json")),
+    row((None,) * 11 + ('[["error","sub/a.txt","m",null,null]]',)),  # a rejection: no entry to go with
+    row(key_with()[:-1]),  # a column short
+    row(entry=entry_with((2,), 42)),  # title
+    row(entry=entry_with((3,), "2001-01-01T00:00:00+00:00")),  # published: disagrees with the key
+    row(entry=entry_with((9,), [1])),  # categories
+    row(entry=entry_with((12,), [["https://i.example/1.jpg", "10", None]])),  # image width
+    row(entry=entry_with((15,), 1)),  # draft
+    row(entry=entry_with((), [1] * 22)),
 ])
 def test_rows_that_do_not_decode_exactly_are_treated_as_missing(encoded):
     assert cache.decode_outcome("sub/a.txt", encoded) is None
 
 
 def test_a_good_row_decodes():
-    assert cache.decode_outcome("sub/a.txt", raw(json.dumps(GOOD_KEY))) == FileOutcome("sub/a.txt", full_entry(), ())
+    assert cache.decode_outcome("sub/a.txt", row()) == FileOutcome("sub/a.txt", full_entry(), ())
+
+
+def test_a_rejection_decodes_without_an_entry():
+    problem = Problem("error", "sub/a.txt", "invalid YAML", None, 3)
+    encoded = cache.encode_outcome(FileOutcome("sub/a.txt", None, (problem,)))
+    assert encoded.entry is None and encoded.key[:-1] == (None,) * 11
+    assert cache.decode_outcome("sub/a.txt", encoded) == FileOutcome("sub/a.txt", None, (problem,))
 
 
 def test_damage_found_while_reading_the_rows_falls_back_to_a_full_build(tree, cached, parsed, make_settings,

@@ -203,7 +203,7 @@ def test_cached_rows_decoded_while_workers_run_fall_back_on_the_file(many, paral
     reference = outcomes(many, jobs=1)
     outcomes(many, jobs=2, cache=cache)
     with sqlite3.connect(cache) as db:
-        db.execute("UPDATE files SET key = '[1]' WHERE rel = '3/003.txt'")
+        db.execute("UPDATE files SET k_draft = 'maybe' WHERE rel = '3/003.txt'")
     db.close()
     for name in ("0/000.txt", "1/001.txt"):  # changed files: the pool starts
         path = many / "in" / name

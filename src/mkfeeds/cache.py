@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from mkfeeds.model import Entry, EntryKey, FileOutcome, Problem
+from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, Problem
 
-SCHEMA_VERSION = 2  # the table layout and the JSON shape of a row; bump on any change
+SCHEMA_VERSION = 3  # the table layout and the JSON shape of a row; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds cache
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick we allow for (FAT: 2 s)
 LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
@@ -348,17 +348,26 @@ def _outcome_codec() -> _OutcomeCodec:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
+# The key of an outcome is stored as plain columns, read for every row of every build:
+# SQLite hands them over as Python values, which decode several times faster than JSON.
+# ``KEY_COLUMNS`` are their names (and order); an outcome without an entry has NULL in all
+# but ``problems``. Lists of names are joined by U+001F, which clean text never holds.
+KEY_COLUMNS = ("id", "published", "draft", "author", "author_url", "topics", "sections",
+               "quality", "heat", "kind", "provider_key", "problems")
+_SEPARATOR = "\x1f"
+
+
 class Encoded(NamedTuple):
-    """An outcome as stored: ``key``, the JSON of its ``EntryKey`` (or null) and its
-    problems, read for every article on every build; ``entry``, the JSON of the whole
+    """An outcome as stored: ``key``, the values of ``KEY_COLUMNS`` (its ``EntryKey`` and
+    its problems), read for every article on every build; ``entry``, the JSON of the whole
     entry, read only for the entries a feed shows (None for a rejected article)."""
 
-    key: str
+    key: tuple
     entry: str | None
 
 
 def encode_outcome(outcome: FileOutcome) -> Encoded:
-    """``outcome`` (without its path, which is the row's key) as compact JSON.
+    """``outcome`` (without its path, which is the row's key) as column values and JSON.
     Raises ``Uncacheable`` when it holds a value that would not come back exactly."""
     codec = _outcome_codec()
     if type(outcome.problems) is not tuple:
@@ -367,13 +376,25 @@ def encode_outcome(outcome: FileOutcome) -> Encoded:
     if entry is not None and type(entry) is not Entry:
         raise Uncacheable("not a whole entry")
     try:
-        problems = [codec.encode_problem(p) for p in outcome.problems]
+        problems = _dumps([codec.encode_problem(p) for p in outcome.problems]) if outcome.problems else None
         if entry is None:
-            return Encoded(_dumps([None, problems]), None)
-        return Encoded(_dumps([codec.encode_key(EntryKey.of(entry)), problems]),
-                       _dumps(codec.encode_entry(entry)))
+            return Encoded((None,) * (len(KEY_COLUMNS) - 1) + (problems,), None)
+        (id_, source, published, draft, author, topics, sections, quality, heat, kind,
+         provider_key) = codec.encode_key(EntryKey.of(entry))
+        if source != outcome.rel:
+            raise Uncacheable("an entry from another file")
+        key = (id_, published if type(published) is str else _dumps(published), int(draft),
+               author[0] if author else None, author[1] if author else None,
+               _joined(topics), _joined(sections), quality, heat, kind, provider_key, problems)
+        return Encoded(key, _dumps(codec.encode_entry(entry)))
     except (TypeError, ValueError) as exc:
         raise Uncacheable(str(exc)) from None
+
+
+def _joined(names: list[str]) -> str:
+    if any(not name or _SEPARATOR in name for name in names):
+        raise Uncacheable("a name that cannot be joined")
+    return _SEPARATOR.join(names)
 
 
 def decode_outcome(rel: str, encoded: Encoded, memo: dict | None = None) -> FileOutcome | None:
@@ -387,30 +408,72 @@ def decode_outcome(rel: str, encoded: Encoded, memo: dict | None = None) -> File
     return None if entry is None else FileOutcome(outcome.rel, entry, outcome.problems)
 
 
-def outcome_decoder(memo: dict | None = None) -> Callable[[str, str], FileOutcome | None]:
-    """Decodes the ``key`` part of many rows: outcomes whose entry is an ``EntryKey``.
-    ``memo`` shares repeated values (short names, authors, rankings) between them."""
+def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], FileOutcome | None]:
+    """Decodes the key columns of many rows: outcomes whose entry is an ``EntryKey``, or
+    None for a row whose values do not fit the model (damaged). ``memo`` shares repeated
+    values (names, authors, lists of topics, rankings) between them."""
     codec = _outcome_codec()
     memo = {} if memo is None else memo
-    decode_key, decode_problem, loads = codec.decode_key, codec.decode_problem, json.loads
+    decode_problem, loads = codec.decode_problem, json.loads
+    author_tag, names_tag, float_tag = object(), object(), object()  # memo keys no value equals
+    numbers = (int, float, type(None))
 
-    def decode(rel: str, text: str) -> FileOutcome | None:
+    def names(joined: Any) -> tuple[str, ...]:
+        found = memo.get((names_tag, joined))
+        if found is None:
+            if type(joined) is not str:
+                raise _Bad
+            found = tuple([memo.setdefault(n, n) if len(n) <= _MEMO_MAX_LEN else n
+                           for n in joined.split(_SEPARATOR)]) if joined else ()
+            memo[(names_tag, joined)] = found
+        return found
+
+    def shared(value: Any) -> Any:
+        if type(value) is float:
+            return memo.setdefault((float_tag, value), value) if value else value
+        if type(value) not in numbers:
+            raise _Bad
+        return value
+
+    def decode(rel: str, key: tuple) -> FileOutcome | None:
         try:
-            value = loads(text)
-            if type(value) is not list or len(value) != 2:
+            (id_, published, draft, author_name, author_url, topics, sections, quality, heat, kind,
+             provider_key, problems) = key
+            if problems is None:
+                decoded_problems: tuple[Problem, ...] = ()
+            elif type(problems) is str and type(listed := loads(problems)) is list and listed:
+                decoded_problems = tuple([decode_problem(p, memo) for p in listed])
+            else:
                 return None
-            key, problems = value
-            if type(problems) is not list:
-                return None
-            if key is not None:
-                key = decode_key(key, memo)
-                if key.source != rel:
+            if id_ is None:
+                if any(value is not None for value in key[1:-1]):
                     return None
-                rel = key.source  # one string for both
-            problems = tuple([decode_problem(p, memo) for p in problems]) if problems else ()
+                return FileOutcome(rel, None, decoded_problems)
+            if type(id_) is not str or type(published) is not str or draft not in (0, 1) \
+                    or type(draft) is not int:
+                return None
+            when = _decode_datetime(loads(published) if published.startswith("[") else published)
+            if author_name is None:
+                if author_url is not None:
+                    return None
+                author = None
+            else:
+                if type(author_name) is not str or (author_url is not None and type(author_url) is not str):
+                    return None
+                author = memo.get((author_tag, author_name, author_url))
+                if author is None:
+                    author = memo[(author_tag, author_name, author_url)] = Author(author_name, author_url)
+            for text in (kind, provider_key):
+                if text is not None and type(text) is not str:
+                    return None
+            entry_key = EntryKey(
+                id_, rel, when, bool(draft), author, names(topics), names(sections),
+                shared(quality), shared(heat),
+                memo.setdefault(kind, kind) if kind is not None else None,
+                memo.setdefault(provider_key, provider_key) if provider_key is not None else None)
         except (_Bad, ValueError, TypeError, RecursionError):
             return None
-        return FileOutcome(rel, key, problems)
+        return FileOutcome(rel, entry_key, decoded_problems)
 
     return decode
 
@@ -522,7 +585,7 @@ class Row(NamedTuple):
     mtime_ns: int
     digest: bytes
     checked_ns: int  # when the row's text was last read or confirmed (build start time)
-    key: str  # JSON, see encode_outcome
+    key: tuple  # the values of KEY_COLUMNS, see encode_outcome
     entry: str | None  # JSON, see encode_outcome
 
 
@@ -533,11 +596,12 @@ CREATE TABLE files (
     mtime_ns INTEGER NOT NULL,
     digest BLOB NOT NULL,
     checked_ns INTEGER NOT NULL,
-    key TEXT NOT NULL,
+    {KEY},
     entry TEXT
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-"""
+""".replace("{KEY}", ",\n    ".join(f"k_{name}" for name in KEY_COLUMNS))  # no type: values kept as given
+_KEY_SELECT = ", ".join(f"k_{name}" for name in KEY_COLUMNS)
 
 
 class BuildCache:
@@ -595,27 +659,30 @@ class BuildCache:
     def _set_meta(self, key: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (key,))
 
-    def rows(self) -> Iterator[tuple[str, int, int, bytes, int, str]]:
+    def rows(self) -> Iterator[tuple[str, int, int, bytes, int, tuple]]:
         """Every row as a plain tuple in the order of ``Row``'s fields, without the
         entry, sorted by ``rel`` (code points, as Python sorts strings)."""
         cursor = self._db.execute(
-            "SELECT rel, size, mtime_ns, digest, checked_ns, key FROM files ORDER BY rel")
+            f"SELECT rel, size, mtime_ns, digest, checked_ns, {_KEY_SELECT} FROM files ORDER BY rel")
         while True:
             batch = cursor.fetchmany(1024)
             if not batch:
                 return
-            yield from batch
+            for row in batch:
+                yield row[:5] + (row[5:],)
 
-    def key_text(self, rel: str) -> str | None:
-        found = self._db.execute("SELECT key FROM files WHERE rel = ?", (rel,)).fetchone()
-        return found[0] if found else None
+    def key(self, rel: str) -> tuple | None:
+        found = self._db.execute(f"SELECT {_KEY_SELECT} FROM files WHERE rel = ?", (rel,)).fetchone()
+        return tuple(found) if found else None
 
     def entry_text(self, rel: str) -> str | None:
         found = self._db.execute("SELECT entry FROM files WHERE rel = ?", (rel,)).fetchone()
         return found[0] if found else None
 
-    def put(self, rows: Iterable[tuple[str, int, int, bytes, int, str, str | None]]) -> None:
-        self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    def put(self, rows: Iterable[tuple[str, int, int, bytes, int, tuple, str | None]]) -> None:
+        marks = ", ".join("?" * (6 + len(KEY_COLUMNS)))
+        self._db.executemany(f"INSERT OR REPLACE INTO files VALUES ({marks})",
+                             (row[:5] + row[5] + row[6:] for row in rows))
 
     def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
         """(size, mtime_ns, checked_ns, rel): the file's text was confirmed unchanged."""

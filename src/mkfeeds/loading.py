@@ -94,8 +94,8 @@ def problem_of(exc: ArticleError) -> Problem:
 
 def _work(source: SourceFile, known: bytes | None, rules: MappingSettings, mode: int) -> tuple[int, Any, Any]:
     """Read, (with a cache) hash, parse and map one file: (kind, digest, payload). From
-    ``ENCODE`` on, the outcome comes back as JSON (``cache.Encoded``: its key part and its
-    entry part): cheaper to send between processes than pickled dataclasses, and (with
+    ``ENCODE`` on, the outcome comes back encoded (``cache.Encoded``: its key as column
+    values, its entry as JSON): cheaper to send between processes than pickled dataclasses, and (with
     ``STORE``, which also hashes the text) ready to store. The build decodes only the key
     part of each, and the entry part of the entries a feed shows."""
     rel = source.rel
@@ -377,7 +377,7 @@ class _Loader:
         self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
         self.late_problems: list[Problem] = []
         self.stale: list[str] = []
-        self.hits: list[tuple[int, str]] = []  # cached rows to decode: (position, key JSON)
+        self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, key columns)
         self.retry: list[int] = []  # positions whose row did not decode
 
     # -- reporting -----------------------------------------------------------------------------
@@ -563,11 +563,11 @@ class _Loader:
                 if kind == _SAME:
                     outcome = self.cached(source, text_digest, confirmed)
                 elif kind == _ROW:
-                    key_text, entry_text = payload
-                    outcome = self.decode(source, key_text)
+                    key, entry_text = payload
+                    outcome = self.decode(source, key)
                     if text_digest is not None:
                         rows.append((source.rel, source.size, source.mtime_ns, text_digest,
-                                     self.started_ns, key_text, entry_text))
+                                     self.started_ns, key, entry_text))
                     else:
                         if i in self.known:
                             dropped.append(source.rel)
@@ -581,7 +581,7 @@ class _Loader:
             if self.cache is not None:
                 self.store(rows, confirmed, dropped)
 
-    def decode(self, source: SourceFile, payload: str) -> FileOutcome:
+    def decode(self, source: SourceFile, payload: tuple) -> FileOutcome:
         if self.decoder is None:
             from mkfeeds.cache import outcome_decoder
 
@@ -598,7 +598,7 @@ class _Loader:
         text = None
         if self.cache is not None:
             try:
-                text = self.cache.key_text(source.rel)
+                text = self.cache.key(source.rel)
             except sqlite3.Error as exc:
                 self.drop_cache(f"cache {self.settings.cache} could not be read ({exc}); "
                                 "the rest of the build goes on without it")
@@ -624,7 +624,9 @@ def _storable(rows: list) -> Iterator[tuple]:
     for row in rows:
         try:
             row[0].encode("utf-8")
-            row[5].encode("utf-8")
+            for value in row[5]:
+                if type(value) is str:
+                    value.encode("utf-8")
             if row[6] is not None:
                 row[6].encode("utf-8")
         except UnicodeEncodeError:
