@@ -278,6 +278,7 @@ def load_outcomes(sources: Sequence[SourceFile], settings: Settings, rules: Mapp
     finally:
         if collecting:
             gc.enable()
+    gc.freeze()  # they live as long as the build: later collections need not scan them
     return Loaded(loader)
 
 
@@ -299,8 +300,11 @@ class Loaded:
 
     def close(self, commit: bool = True) -> None:
         """Commit (or roll back) and close the cache: after this, entries not yet decoded
-        are read from their files again."""
-        self._loader.close(commit)
+        are read from their files again. The collector sees the outcomes again."""
+        try:
+            self._loader.close(commit)
+        finally:
+            gc.unfreeze()
 
     def entry(self, key: Entry | EntryKey) -> Entry | None:
         """The whole entry behind ``key``; None (with a problem in ``late_problems``)
