@@ -103,7 +103,7 @@ def test_the_command_line_says_exactly_what_a_real_rebuild_says(tmp_path, tree, 
 
 @pytest.mark.parametrize("change", [
     "touch an article", "add an article", "remove an article", "edit an output file",
-    "remove an output file", "change a setting", "a scheduled article comes due", "turn the clock back",
+    "remove an output file", "remove the manifest", "change a setting", "a scheduled article comes due", "turn the clock back",
     "an article written just before the last build",
 ])
 def test_any_change_to_the_inputs_means_a_real_build(change, settings, tmp_path, tree, loads):
@@ -120,6 +120,8 @@ def test_any_change_to_the_inputs_means_a_real_build(change, settings, tmp_path,
         (tmp_path / "out" / "feed.json").write_text("{}")
     elif change == "remove an output file":
         (tmp_path / "out" / "atom.xml").unlink()
+    elif change == "remove the manifest":  # the list of the files mkfeeds may remove later
+        (tmp_path / "out" / ".mkfeeds-manifest.json").unlink()
     elif change == "change a setting":
         overrides = {"title": "Another title"}
     elif change == "a scheduled article comes due":

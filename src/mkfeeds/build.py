@@ -23,7 +23,7 @@ from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.loading import Loaded, load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
 from mkfeeds.model import Article, Author, Entry, EntryKey, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
-from mkfeeds.output import read_build_stamp, read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
+from mkfeeds.output import MANIFEST, read_build_stamp, read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
 from mkfeeds.render import render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
 
@@ -473,7 +473,7 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         result.files_removed = tuple(remove_stale(settings.output, previous - current))
         write_manifest(settings.output, current)
         record = None if inputs is None else build_record(result, inputs, started_ns, now)
-        write_feed_stamps(stamps, settings.output, planned.digests, record, current)
+        write_feed_stamps(stamps, settings.output, planned.digests, record, current | {MANIFEST})
         result.written = True
     return result
 
@@ -566,7 +566,7 @@ def up_to_date(record: dict[str, Any] | None, inputs: str, sources: list[SourceF
             return None
         saved = record["result"]
         result = BuildResult(
-            files_unchanged=tuple(sorted(record["files"])),
+            files_unchanged=tuple(sorted(name for name in record["files"] if name != MANIFEST)),
             entries=int(saved["entries"]), published=int(saved["published"]), drafts=int(saved["drafts"]),
             scheduled=int(saved["scheduled"]), feeds=int(saved["feeds"]),
             problems=[Problem(*p) for p in saved["problems"]], notices=[str(n) for n in saved["notices"]],
