@@ -13,10 +13,10 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
+from operator import itemgetter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import frontmatter
 import yaml
@@ -38,9 +38,10 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     HAVE_LIBYAML = False
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """A discovered article file: where it is and how it looked when listed."""
+class SourceFile(NamedTuple):
+    """A discovered article file: where it is and how it looked when listed. A named
+    tuple rather than a frozen dataclass: a build makes one per file, and a tuple is made
+    in a fraction of the time (0.1 s at 100,000 files)."""
 
     path: str  # absolute (a plain string: a ``Path`` per file costs seconds at 100,000 files)
     rel: str  # relative to the input folder, POSIX separators
@@ -78,7 +79,7 @@ def discover(root: Path) -> list[SourceFile]:
                 continue  # dangling link, or vanished since listing
             if stat.S_ISREG(st.st_mode):
                 found.append(SourceFile(entry.path, rel, st.st_size, st.st_mtime_ns))
-    found.sort(key=lambda f: f.rel)
+    found.sort(key=itemgetter(1))  # rel
     return found
 
 
