@@ -2,7 +2,9 @@
 
 One SQLite file (stdlib ``sqlite3``), outside the output folder, with one row per article
 file: its relative path, the size and modification time it had when it was read, a digest
-of its text, and its ``FileOutcome`` (the entry, or the problems that rejected it) as JSON.
+of its text, and its ``FileOutcome``: the ``EntryKey`` and the problems as plain columns
+(``KEY_COLUMNS``, read for every row on every build), the whole entry as JSON (read only
+for the entries a feed shows).
 
 - A row is reused when the file's size and mtime are unchanged. When they changed, the
   file's text is hashed and the row is still reused if the digest matches (a ``touch``, a
@@ -13,10 +15,10 @@ of its text, and its ``FileOutcome`` (the entry, or the problems that rejected i
 - Everything is invalidated when anything an outcome depends on changes: the mkfeeds
   version, ``mapping.MAPPING_VERSION``, the code of the package itself, the model's field
   layout, the mapping settings (site URL, time zone) and the input folder (``fingerprint``).
-- No pickle: a cache file is data, not trusted code. Outcomes are written as plain JSON
-  lists and read back through a decoder that checks every value's type against the
-  model's annotations before constructing the frozen dataclasses; a row that does not
-  decode is treated as missing. Datetimes keep their exact ``tzinfo`` (UTC, a fixed
+- No pickle: a cache file is data, not trusted code. Outcomes are written as plain values
+  and JSON lists and read back through decoders that check every value's type against the
+  model before constructing it; a row that does not decode, or whose entry disagrees with
+  its key, is treated as missing. Datetimes keep their exact ``tzinfo`` (UTC, a fixed
   offset, or an IANA zone by key, with ``fold``).
 - A cache that cannot be used (unreadable, damaged, locked by another build, someone
   else's database) raises ``CacheUnavailable`` with a one-line reason: the build goes on
@@ -325,8 +327,8 @@ class _OutcomeCodec:
         gen = _Generator()
         enc, dec = gen.functions(Entry)
         self.encode_entry, self.decode_entry = gen.env[enc], gen.env[dec]
-        enc, dec = gen.functions(EntryKey)
-        self.encode_key, self.decode_key = gen.env[enc], gen.env[dec]
+        enc, _ = gen.functions(EntryKey)  # its checks; keys are decoded by outcome_decoder
+        self.encode_key = gen.env[enc]
         enc, dec = gen.functions(Problem)
         self.encode_problem, self.decode_problem = gen.env[enc], gen.env[dec]
         self.layout = "|".join(_layout(Entry) + _layout(EntryKey) + _layout(Problem))
