@@ -327,11 +327,10 @@ class _OutcomeCodec:
         gen = _Generator()
         enc, dec = gen.functions(Entry)
         self.encode_entry, self.decode_entry = gen.env[enc], gen.env[dec]
-        enc, _ = gen.functions(EntryKey)  # its checks; keys are decoded by outcome_decoder
-        self.encode_key = gen.env[enc]
         enc, dec = gen.functions(Problem)
         self.encode_problem, self.decode_problem = gen.env[enc], gen.env[dec]
-        self.layout = "|".join(_layout(Entry) + _layout(EntryKey) + _layout(Problem))
+        self.layout = "|".join(_layout(Entry) + _layout(Problem) + [
+            f"EntryKey.{name}:{hint}" for name, hint in EntryKey.__annotations__.items()] + list(KEY_COLUMNS))
 
 
 _codec_instance: _OutcomeCodec | None = None
@@ -381,14 +380,16 @@ def encode_outcome(outcome: FileOutcome) -> Encoded:
         problems = _dumps([codec.encode_problem(p) for p in outcome.problems]) if outcome.problems else None
         if entry is None:
             return Encoded((None,) * (len(KEY_COLUMNS) - 1) + (problems,), None)
-        (id_, source, published, draft, author, topics, sections, quality, heat, kind,
-         provider_key) = codec.encode_key(EntryKey.of(entry))
-        if source != outcome.rel:
+        entry_json = _dumps(codec.encode_entry(entry))  # checks every field, the key's included
+        if entry.source != outcome.rel:
             raise Uncacheable("an entry from another file")
-        key = (id_, published if type(published) is str else _dumps(published), int(draft),
-               author[0] if author else None, author[1] if author else None,
-               _joined(topics), _joined(sections), quality, heat, kind, provider_key, problems)
-        return Encoded(key, _dumps(codec.encode_entry(entry)))
+        published = _encode_datetime(entry.published)
+        author = entry.author
+        key = (entry.id, published if type(published) is str else _dumps(published), int(entry.draft),
+               author.name if author else None, author.url if author else None,
+               _joined(entry.topics), _joined(entry.sections), entry.quality, entry.heat, entry.kind,
+               entry.provider_key, problems)
+        return Encoded(key, entry_json)
     except (TypeError, ValueError) as exc:
         raise Uncacheable(str(exc)) from None
 
@@ -604,6 +605,7 @@ CREATE TABLE files (
 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 """.replace("{KEY}", ",\n    ".join(f"k_{name}" for name in KEY_COLUMNS))  # no type: values kept as given
 _KEY_SELECT = ", ".join(f"k_{name}" for name in KEY_COLUMNS)
+KEY_AT = 5  # where the key columns start in a row from ``BuildCache.rows``
 
 
 class BuildCache:
@@ -661,17 +663,17 @@ class BuildCache:
     def _set_meta(self, key: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (key,))
 
-    def rows(self) -> Iterator[tuple[str, int, int, bytes, int, tuple]]:
-        """Every row as a plain tuple in the order of ``Row``'s fields, without the
-        entry, sorted by ``rel`` (code points, as Python sorts strings)."""
+    def rows(self) -> Iterator[tuple]:
+        """Every row, sorted by ``rel`` (code points, as Python sorts strings), as one flat
+        tuple: rel, size, mtime_ns, digest, checked_ns, then the ``KEY_COLUMNS`` (from
+        position ``KEY_AT``); not the entry."""
         cursor = self._db.execute(
             f"SELECT rel, size, mtime_ns, digest, checked_ns, {_KEY_SELECT} FROM files ORDER BY rel")
         while True:
             batch = cursor.fetchmany(1024)
             if not batch:
                 return
-            for row in batch:
-                yield row[:5] + (row[5:],)
+            yield from batch
 
     def key(self, rel: str) -> tuple | None:
         found = self._db.execute(f"SELECT {_KEY_SELECT} FROM files WHERE rel = ?", (rel,)).fetchone()

@@ -381,7 +381,7 @@ class _Loader:
         self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
         self.late_problems: list[Problem] = []
         self.stale: list[str] = []
-        self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, key columns)
+        self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, row)
         self.retry: list[int] = []  # positions whose row did not decode
 
     # -- reporting -----------------------------------------------------------------------------
@@ -462,14 +462,14 @@ class _Loader:
 
     def decode_hits(self) -> list[int]:
         """Decode the rows ``reuse`` took; return the positions of those that did not decode."""
-        from mkfeeds.cache import outcome_decoder
+        from mkfeeds.cache import KEY_AT, outcome_decoder
 
         decode = outcome_decoder(self.memo)
         sources, outcomes, progress = self.sources, self.outcomes, self.progress
         failed: list[int] = []
         hits = 0
-        for i, text in self.hits:
-            outcome = decode(sources[i].rel, text)
+        for i, row in self.hits:
+            outcome = decode(sources[i].rel, row[KEY_AT:])
             if outcome is None:
                 failed.append(i)
                 continue
@@ -518,7 +518,7 @@ class _Loader:
         """Walk the cached rows and the sources together, both sorted by path: take
         what is unchanged (in ``hits``, decoded later: while workers read the rest, if
         they do), list what needs reading, and the rows of vanished files."""
-        from mkfeeds.cache import RACY_NS
+        from mkfeeds.cache import KEY_AT, RACY_NS
 
         sources, known, hits = self.sources, self.known, self.hits
         order = range(len(sources))
@@ -527,26 +527,26 @@ class _Loader:
         work: list[int] = []
         stale: list[str] = []
         rows = self.cache.rows()
-        end = (None,) * 6
-        row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
+        row = next(rows, None)
         for i in order:
             source = sources[i]
             rel = source.rel
-            while row_rel is not None and row_rel < rel:
-                stale.append(row_rel)
-                row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
-            if row_rel != rel:
+            while row is not None and row[0] < rel:
+                stale.append(row[0])
+                row = next(rows, None)
+            if row is None or row[0] != rel:
                 work.append(i)
                 continue
+            _, size, mtime_ns, digest, checked_ns = row[:KEY_AT]
             if size == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked_ns - RACY_NS:
-                hits.append((i, text))
+                hits.append((i, row))
             else:
                 work.append(i)  # changed, or changed too recently to trust the stat alone
                 known[i] = digest
-            row_rel, size, mtime_ns, digest, checked_ns, text = next(rows, end)
-        while row_rel is not None:
-            stale.append(row_rel)
-            row_rel = next(rows, end)[0]
+            row = next(rows, None)
+        while row is not None:
+            stale.append(row[0])
+            row = next(rows, None)
         return sorted(work), stale
 
     def load(self, work: list[int]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
@@ -91,12 +91,12 @@ class Entry:
     provider_key: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EntryKey:
+class EntryKey(NamedTuple):
     """What choosing an entry takes (publishing rules, order, duplicates, taxonomy and
     custom feeds), and no more: the same attributes as ``Entry``'s, so the selection
     code takes either. A build holds one per article; the full ``Entry`` is decoded only
-    for the entries a feed shows (``loading.Loaded.entry``)."""
+    for the entries a feed shows (``loading.Loaded.entry``). A named tuple, not a frozen
+    dataclass: 100,000 of them are made on every rebuild, each in a sixth of the time."""
 
     id: str
     source: str
