@@ -381,7 +381,7 @@ class _Loader:
         self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
         self.late_problems: list[Problem] = []
         self.stale: list[str] = []
-        self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, row)
+        self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, key columns)
         self.retry: list[int] = []  # positions whose row did not decode
 
     # -- reporting -----------------------------------------------------------------------------
@@ -462,14 +462,16 @@ class _Loader:
 
     def decode_hits(self) -> list[int]:
         """Decode the rows ``reuse`` took; return the positions of those that did not decode."""
-        from mkfeeds.cache import KEY_AT, outcome_decoder
+        from mkfeeds.cache import outcome_decoder
 
         decode = outcome_decoder(self.memo)
         sources, outcomes, progress = self.sources, self.outcomes, self.progress
         failed: list[int] = []
         hits = 0
-        for i, row in self.hits:
-            outcome = decode(sources[i].rel, row[KEY_AT:])
+        pending, self.hits = self.hits, []
+        for position, (i, key) in enumerate(pending):
+            pending[position] = None  # type: ignore[call-overload]  # each row freed once decoded
+            outcome = decode(sources[i].rel, key)
             if outcome is None:
                 failed.append(i)
                 continue
@@ -479,7 +481,6 @@ class _Loader:
                 progress(PROGRESS_STEP)
         if progress and hits % PROGRESS_STEP:
             progress(hits % PROGRESS_STEP)
-        self.hits = []
         return failed
 
     def close(self, commit: bool) -> None:
@@ -539,7 +540,7 @@ class _Loader:
                 continue
             _, size, mtime_ns, digest, checked_ns = row[:KEY_AT]
             if size == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked_ns - RACY_NS:
-                hits.append((i, row))
+                hits.append((i, row[KEY_AT:]))  # the key alone: the rest of the row can go
             else:
                 work.append(i)  # changed, or changed too recently to trust the stat alone
                 known[i] = digest
