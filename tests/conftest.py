@@ -81,6 +81,17 @@ def make_settings(tmp_path: Path):
     return make
 
 
+@pytest.fixture
+def cached(make_settings, tmp_path: Path):
+    """``make_settings`` with a build cache at tmp_path/cache.sqlite."""
+
+    def make(**overrides: Any) -> Settings:
+        overrides.setdefault("cache", tmp_path / "cache.sqlite")
+        return make_settings(**overrides)
+
+    return make
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite tests/golden/*/expected/ from the current output.")

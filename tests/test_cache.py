@@ -39,15 +39,6 @@ def tree(tmp_path):
 
 
 @pytest.fixture
-def cached(make_settings, tmp_path):
-    """Settings with a cache at tmp_path/cache.sqlite (other overrides as keywords)."""
-    def make(**overrides):
-        overrides.setdefault("cache", tmp_path / "cache.sqlite")
-        return make_settings(**overrides)
-    return make
-
-
-@pytest.fixture
 def parsed(monkeypatch):
     """The paths of the files whose text was parsed and mapped, in this process."""
     seen: list[str] = []
@@ -80,6 +71,15 @@ def forget_last_build(tmp_path: Path) -> None:
     """Remove the record that lets an unchanged build skip everything (``build.up_to_date``):
     the next build then goes through the cache, as these tests mean it to."""
     (tmp_path / "cache.sqlite.feeds.json").unlink()
+
+
+def tamper(tmp_path: Path, statement: str) -> None:
+    """Change the cache behind mkfeeds' back, and forget the last build, so that the next
+    build reads the cache (not up to date)."""
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        db.execute(statement)
+    db.close()
+    forget_last_build(tmp_path)
 
 
 def age_tree(root: Path) -> None:
@@ -292,10 +292,7 @@ def test_a_damaged_cache_is_replaced_with_a_warning(tree, cached, parsed, make_s
 def test_a_damaged_row_is_read_again(tree, cached, parsed, tmp_path):
     age_tree(tree)
     build(cached(), NOW)
-    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
-        db.execute("UPDATE files SET k_published = 'not a date' WHERE rel = 'a.txt'")
-    db.close()
-    forget_last_build(tmp_path)
+    tamper(tmp_path, "UPDATE files SET k_published = 'not a date' WHERE rel = 'a.txt'")
     parsed.clear()
     build(cached(), NOW)
     assert parsed == ["a.txt"]
@@ -308,9 +305,7 @@ def test_a_damaged_entry_behind_a_good_key_is_read_again(tree, cached, parsed, t
     age_tree(tree)
     build(cached(), NOW)
     (tmp_path / "out" / "feed.json").unlink()  # so that the main feed is rendered again
-    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
-        db.execute("UPDATE files SET entry = '[1, 2]' WHERE rel = 'a.txt'")
-    db.close()
+    tamper(tmp_path, "UPDATE files SET entry = '[1, 2]' WHERE rel = 'a.txt'")
     parsed.clear()
     build(cached(), NOW)
     assert parsed == ["a.txt"]
@@ -590,10 +585,7 @@ def test_values_of_the_wrong_type_in_the_table_count_as_damage(tree, cached, par
     """SQLite lets any column hold any type: a tampered row must not crash the build."""
     age_tree(tree)
     build(cached(), NOW)
-    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
-        db.execute("UPDATE files SET checked_ns = x'00' WHERE rel = 'b.txt'")
-    db.close()
-    forget_last_build(tmp_path)
+    tamper(tmp_path, "UPDATE files SET checked_ns = x'00' WHERE rel = 'b.txt'")
     parsed.clear()
     result = build(cached(), NOW)
     assert result.published == 3

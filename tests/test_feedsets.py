@@ -231,6 +231,23 @@ def test_a_rebuild_renders_only_the_feeds_whose_inputs_changed(make_settings, tm
     assert (tmp_path / "out/topics/space/rss.xml").read_bytes() == first[tmp_path / "out/topics/space/rss.xml"]
 
 
+@pytest.mark.parametrize("change", ["mkfeeds' code", "a rendering library"])
+def test_a_new_renderer_renders_every_feed_again(change, make_settings, tmp_path, monkeypatch):
+    """Even at the same mkfeeds version: its code or feedgen may write other bytes now."""
+    import mkfeeds.build as build_module
+    write_tree(tmp_path / "in", {
+        "a.txt": article_text(title="A", webUrl="https://n.example/a", topics=["Space"], category=None)})
+    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",))
+    build(settings, NOW)
+    rendered = _count_renders(monkeypatch)
+    if change == "mkfeeds' code":
+        monkeypatch.setattr(build_module, "_package_digest", lambda: "another version of the code")
+    else:
+        monkeypatch.setattr(build_module, "_rendering_libraries", lambda: ("feedgen-9.9.dist-info",))
+    build(settings, NOW)
+    assert rendered == ["https://feeds.example.org/rss.xml", "https://feeds.example.org/topics/space/rss.xml"]
+
+
 def test_a_feed_file_changed_by_hand_is_rendered_again(make_settings, tmp_path):
     write_tree(tmp_path / "in", {"a.txt": article_text(title="A", webUrl="https://n.example/a")})
     settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=())

@@ -49,11 +49,9 @@ def tree(tmp_path):
 
 
 @pytest.fixture
-def settings(make_settings, tmp_path, tree):
-    def make(**overrides):
-        overrides.setdefault("cache", tmp_path / "cache.sqlite")
-        return make_settings(**overrides)
-    return make
+def settings(cached, tree):
+    """Settings with a cache, for the articles above."""
+    return cached
 
 
 @pytest.fixture

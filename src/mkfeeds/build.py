@@ -5,6 +5,7 @@ writes, then removal of the files an earlier build wrote and this one does not."
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -207,14 +208,13 @@ class Plan:
     digests: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key -> digest, files
 
 
-def feed_digest(settings: Settings, spec: FeedSpec, sources: dict[str, SourceFile],
+def feed_digest(environment: str, spec: FeedSpec, sources: dict[str, SourceFile],
                 fingerprint: Callable[[Any], str] = repr) -> str:
-    """What a feed's bytes depend on: mkfeeds' version, the settings, the feed's place
-    and title, and each entry (``fingerprint``: its stored JSON, or its repr) with its
-    file's size and mtime (for the body). Equal digests mean equal bytes, so an
+    """What a feed's bytes depend on: the ``environment`` (``output_environment``), the
+    feed's place and title, and each entry (``fingerprint``: its stored JSON, or its repr)
+    with its file's size and mtime (for the body). Equal digests mean equal bytes, so an
     unchanged feed need not be rendered again."""
-    relevant = replace(settings, quiet=False, verbose=False, jobs=0, cache=None, strict=False)
-    digest = hashlib.sha256(repr((__version__, relevant, spec.key, spec.kind, spec.folder, spec.title,
+    digest = hashlib.sha256(repr((environment, spec.key, spec.kind, spec.folder, spec.title,
                                   spec.description, spec.full_content)).encode())
     for entry in spec.entries:
         source = sources[entry.source]
@@ -268,12 +268,12 @@ def _render_in_pool(settings: Settings, specs: list[FeedSpec], pending: list[int
         return None
     finally:
         _render_context = None
-    seen = {(p.path, p.message, p.field, p.line) for p in contents.result.problems}
+    seen = set(contents.result.problems)
     rendered = {}
     for index, (files, count, problems) in zip(pending, results):
         for problem in problems:  # an entry in several feeds: its problem once
-            if (problem.path, problem.message, problem.field, problem.line) not in seen:
-                seen.add((problem.path, problem.message, problem.field, problem.line))
+            if problem not in seen:
+                seen.add(problem)
                 contents.result.problems.append(problem)
         spec = specs[index]
         entries = tuple(e for e in map(contents.entry, spec.entries) if e is not None)
@@ -377,6 +377,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: 
     by_rel = {s.rel: s for s in sources}
     contents = _Contents(by_rel, loaded, result)
     specs = all_specs(settings, selection.entries)
+    environment = output_environment(settings)
     claimed: set[str] = set()
     digests: dict[str, tuple[str, list[str]]] = {}
     kept: list[str] = []
@@ -387,7 +388,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: 
             raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
                               "another path")
         claimed.update(names)
-        digest = feed_digest(settings, spec, by_rel, loaded.fingerprint)
+        digest = feed_digest(environment, spec, by_rel, loaded.fingerprint)
         digests[spec.key] = (digest, names)
         if reusable and reusable.get(spec.key) == digest:
             kept.extend(names)
@@ -482,49 +483,28 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
 # Up to date: the same inputs as the last build
 # ---------------------------------------------------------------------------------------------
 
-_OUTPUT_LIBRARIES = frozenset({"feedgen", "lxml", "markdown_it_py", "nh3", "pyyaml", "python_frontmatter"})
+# The libraries that write feeds and pages; those that read articles are in the cache's
+# fingerprint (``cache.fingerprint``), so a new feedgen does not empty the cache.
+_RENDERING_LIBRARIES = frozenset({"feedgen", "lxml", "markdown_it_py", "nh3"})
 
 
-def _library_versions() -> list[str]:
-    """The installed versions of the libraries that parse and write, as the names of their
-    ``*.dist-info`` folders (``PyYAML-6.0.4.dist-info``): ``importlib.metadata`` would tell
-    the same, but importing it costs 0.08 s, which an up-to-date build would mostly be."""
+@functools.lru_cache(maxsize=1)
+def _rendering_libraries() -> tuple[str, ...]:
+    """The installed rendering libraries, as the names of their ``*.dist-info`` folders
+    (``lxml-6.1.3.dist-info``): ``importlib.metadata`` would tell the same, but importing
+    it costs 0.08 s, which an up-to-date build would mostly be."""
     import feedgen
-    import frontmatter
-    import yaml
 
-    folders = {os.path.dirname(os.path.dirname(os.path.abspath(module.__file__ or "")))
-               for module in (feedgen, frontmatter, yaml)}
-    found = []
-    for folder in sorted(folders):
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        found.extend(name for name in names if name.endswith(".dist-info")
-                     and name.split("-", 1)[0].lower().replace(".", "_") in _OUTPUT_LIBRARIES)
-    return sorted(found)
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(feedgen.__file__ or "")))
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return ()
+    return tuple(sorted(name for name in names if name.endswith(".dist-info")
+                        and name.split("-", 1)[0].lower().replace(".", "_") in _RENDERING_LIBRARIES))
 
 
-def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
-    """Everything a build's output depends on besides the clock: mkfeeds' code, the
-    libraries that parse and write, the settings, and every article file's path, size
-    and modification time (the build cache's own test of a file being unchanged)."""
-    from mkfeeds.cache import CacheUnavailable, fingerprint
-
-    try:  # the build cache's key: mapping rules, the model, the parsers, the input folder
-        cache_key = fingerprint(mapping_settings(settings), settings.input)
-    except CacheUnavailable:
-        cache_key = None
-    relevant = replace(settings, quiet=False, verbose=False, jobs=0, cache=None, strict=False)
-    versions = _library_versions()
-    digest = hashlib.blake2b(repr((__version__, _package_digest(), cache_key, sys.version, versions, relevant))
-                             .encode("utf-8", "surrogatepass"), digest_size=20)
-    digest.update("\n".join([f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources])
-                  .encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
-
-
+@functools.lru_cache(maxsize=1)
 def _package_digest() -> str:
     """A digest of mkfeeds' own files: during development the version does not move."""
     package = Path(__file__).resolve().parent
@@ -532,6 +512,31 @@ def _package_digest() -> str:
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".xsl") and path.is_file():
             digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def output_environment(settings: Settings) -> str:
+    """Everything besides the articles (and the clock) that output depends on: mkfeeds'
+    code, the cache's fingerprint (mapping rules, model, parsers, input folder), Python,
+    the rendering libraries and the settings. Part of every feed digest and of the
+    up-to-date digest: a new renderer, even at the same version, renders again."""
+    from mkfeeds.cache import CacheUnavailable, fingerprint
+
+    try:
+        cache_key = fingerprint(mapping_settings(settings), settings.input)
+    except CacheUnavailable:
+        cache_key = None
+    relevant = replace(settings, quiet=False, verbose=False, jobs=0, cache=None, strict=False)
+    return hashlib.blake2b(repr((__version__, _package_digest(), cache_key, sys.version, _rendering_libraries(),
+                                 relevant)).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
+    """The ``output_environment`` and every article file's path, size and modification
+    time (the build cache's own test of a file being unchanged)."""
+    digest = hashlib.blake2b(output_environment(settings).encode(), digest_size=20)
+    digest.update("\n".join([f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources])
+                  .encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

@@ -394,7 +394,7 @@ def encode_outcome(outcome: FileOutcome) -> Encoded:
         raise Uncacheable(str(exc)) from None
 
 
-def _joined(names: list[str]) -> str:
+def _joined(names: tuple[str, ...]) -> str:
     if any(not name or _SEPARATOR in name for name in names):
         raise Uncacheable("a name that cannot be joined")
     return _SEPARATOR.join(names)

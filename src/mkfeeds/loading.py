@@ -6,13 +6,14 @@ The unit of work is one file in, one ``FileOutcome`` out (``process_file``). Aro
   read at all; one whose stat changed but whose text did not (by digest) is not parsed;
 - parallel loading: when more than ``PARALLEL_MIN`` files need work and more than one
   job is allowed, chunks of files go to a pool of worker processes, which send back
-  compact results (the outcome already encoded as the cache's JSON row, not pickled
+  compact results (the outcome already encoded as a cache row, not pickled
   dataclasses); results are taken in input order, so the output does not depend on
   which worker finished first;
 - progress: ``progress(n)`` is called as files complete, cached or not, in either path.
 
-Whatever the path (cold, warm, serial, parallel), the outcomes are the same objects
-(equal dataclasses) in the same order; ``tests/test_incremental.py`` checks the bytes.
+Whatever the path (cold, warm, serial, parallel), the outcomes come in the same order,
+and their entries (an ``EntryKey`` where they came encoded, decoded by ``Loaded.entry``)
+are equal; ``tests/test_incremental.py`` checks that, and the bytes of the feeds.
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ log = logging.getLogger("mkfeeds")
 Progress = Callable[[int], None]
 
 # What a worker sends back for one file (kind, digest, payload):
-_ROW = 0  # payload: the outcome as the cache's JSON; digest: of the text (None: do not store)
+_ROW = 0  # payload: the outcome as a cache row (key, entry); digest: of the text (None: do not store)
 _SAME = 1  # the text's digest matches the cached row: reuse it (payload None)
 _OBJECT = 2  # payload: the FileOutcome itself (not storable: a read error, an internal error)
 
-# How a worker returns outcomes: as objects (in this process), as JSON (from a pool, no
-# cache), or as JSON with the text's digest (for the cache).
+# How a worker returns outcomes: as objects (in this process), encoded (from a pool, no
+# cache), or encoded with the text's digest (for the cache).
 OBJECTS, ENCODE, STORE = 0, 1, 2
 
 
@@ -376,7 +377,7 @@ class _Loader:
         self.outcomes: list[FileOutcome | None] = [None] * len(self.sources)
         self.known: dict[int, bytes] = {}  # index -> digest of the cached text, to confirm
         self.memo: dict = {}  # short strings and authors shared between decoded outcomes
-        self.decoder: Callable[[str, str], FileOutcome | None] | None = None
+        self._decoder: Callable[[str, tuple], FileOutcome | None] | None = None
         self.cache: Any = None
         self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
         self.late_problems: list[Problem] = []
@@ -460,11 +461,17 @@ class _Loader:
         if self.meanwhile is not None:
             self.meanwhile()
 
+    def key_decoder(self) -> Callable[[str, tuple], FileOutcome | None]:
+        """The one decoder of cached keys for this build (it shares names through ``memo``)."""
+        if self._decoder is None:
+            from mkfeeds.cache import outcome_decoder
+
+            self._decoder = outcome_decoder(self.memo)
+        return self._decoder
+
     def decode_hits(self) -> list[int]:
         """Decode the rows ``reuse`` took; return the positions of those that did not decode."""
-        from mkfeeds.cache import outcome_decoder
-
-        decode = outcome_decoder(self.memo)
+        decode = self.key_decoder()
         sources, outcomes, progress = self.sources, self.outcomes, self.progress
         failed: list[int] = []
         hits = 0
@@ -586,28 +593,22 @@ class _Loader:
             if self.cache is not None:
                 self.store(rows, confirmed, dropped)
 
-    def decode(self, source: SourceFile, payload: tuple) -> FileOutcome:
-        if self.decoder is None:
-            from mkfeeds.cache import outcome_decoder
-
-            self.decoder = outcome_decoder(self.memo)
-        outcome = self.decoder(source.rel, payload)
-        if outcome is None:  # cannot happen: encode and decode are generated together
+    def decode(self, source: SourceFile, key: tuple) -> FileOutcome:
+        outcome = self.key_decoder()(source.rel, key)
+        if outcome is None:  # cannot happen: a key a worker has just encoded
             return process_file(source, self.rules)
         return outcome
 
     def cached(self, source: SourceFile, text_digest: bytes, confirmed: list) -> FileOutcome:
         """The cached outcome of a file whose text was confirmed unchanged."""
-        from mkfeeds.cache import outcome_decoder
-
-        text = None
+        key = None
         if self.cache is not None:
             try:
-                text = self.cache.key(source.rel)
+                key = self.cache.key(source.rel)
             except sqlite3.Error as exc:
                 self.drop_cache(f"cache {self.settings.cache} could not be read ({exc}); "
                                 "the rest of the build goes on without it")
-        outcome = outcome_decoder(self.memo)(source.rel, text) if text is not None else None
+        outcome = self.key_decoder()(source.rel, key) if key is not None else None
         if outcome is None:
             return process_file(source, self.rules)
         confirmed.append((source.size, source.mtime_ns, self.started_ns, source.rel))

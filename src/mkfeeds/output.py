@@ -278,41 +278,38 @@ def _stamp(root: Path, relative: str) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-def read_feed_stamps(path: Path | None, root: Path) -> dict[str, str]:
-    """Feed key -> input digest, for each feed the last build into ``root`` wrote whose
-    files are still exactly as written (same size and mtime). Kept beside the build
-    cache, outside the output folder, since mtimes are clock values."""
+def _stamps_document(path: Path | None, root: Path) -> dict[str, Any]:
+    """The stamps file ``write_feed_stamps`` wrote for builds into ``root`` ({} if none)."""
     if path is None:
         return {}
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        feeds = document["feeds"] if document.get("output") == str(root.absolute()) else {}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError):
         return {}
-    intact = {}
-    for key, record in feeds.items() if isinstance(feeds, dict) else ():
-        stamps = record.get("stamps") if isinstance(record, dict) else None
-        if isinstance(stamps, dict) and stamps and isinstance(record.get("digest"), str) and record["digest"] \
-                and all(_stamp(root, name) == stamp for name, stamp in stamps.items()):
-            intact[key] = record["digest"]
-    return intact
+    return document if isinstance(document, dict) and document.get("output") == str(root.absolute()) else {}
+
+
+def _intact(root: Path, stamps: Any) -> bool:
+    """Are these files (name -> stamp) all still exactly as they were written?"""
+    return isinstance(stamps, dict) and bool(stamps) and all(
+        isinstance(name, str) and _stamp(root, name) == stamp for name, stamp in stamps.items())
+
+
+def read_feed_stamps(path: Path | None, root: Path) -> dict[str, str]:
+    """Feed key -> input digest, for each feed the last build into ``root`` wrote whose
+    files are still exactly as written (same size and mtime). Kept beside the build
+    cache, outside the output folder, since mtimes are clock values."""
+    feeds = _stamps_document(path, root).get("feeds")
+    return {key: record["digest"] for key, record in (feeds.items() if isinstance(feeds, dict) else ())
+            if isinstance(record, dict) and isinstance(record.get("digest"), str) and record["digest"]
+            and _intact(root, record.get("stamps"))}
 
 
 def read_build_stamp(path: Path | None, root: Path) -> dict[str, Any] | None:
     """What the last build into ``root`` recorded about itself (``write_feed_stamps``'s
     ``build``), if every file it left there is still exactly as it was written."""
-    if path is None:
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        record = document["build"] if document.get("output") == str(root.absolute()) else None
-        files = record["files"]
-        if not isinstance(files, dict) or not all(
-                isinstance(name, str) and _stamp(root, name) == stamp for name, stamp in files.items()):
-            return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return record if isinstance(record, dict) else None
+    record = _stamps_document(path, root).get("build")
+    return record if isinstance(record, dict) and _intact(root, record.get("files")) else None
 
 
 def write_feed_stamps(path: Path | None, root: Path, feeds: dict[str, tuple[str, list[str]]],
