@@ -210,7 +210,7 @@ def _count_renders(monkeypatch) -> list[str]:
     import mkfeeds.build as build_module
     rendered: list[str] = []
     real = build_module.render_rss
-    monkeypatch.setattr(build_module, "render_rss", lambda feed: rendered.append(feed.rss_url) or real(feed))
+    monkeypatch.setattr(build_module, "render_rss", lambda feed, memo=None: rendered.append(feed.rss_url) or real(feed, memo))
     return rendered
 
 

@@ -39,13 +39,14 @@ from mkfeeds.errors import ArticleError
 from mkfeeds.loading import process_file
 from mkfeeds.mapping import body_markdown, map_article
 from mkfeeds.model import Article, Author, Entry, Feed, FeedMeta, FileOutcome, Problem
-from mkfeeds.render import render_atom, render_json, render_rss
+from mkfeeds.render import EntryMemo, render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, parse_article
 
 from conftest import NOW
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-EXAMPLES = {"in_memory": 700, "through_yaml": 600, "raw_text": 400, "valid": 300, "full_build": 30}
+EXAMPLES = {"in_memory": 700, "through_yaml": 600, "raw_text": 400, "valid": 300, "full_build": 30,
+            "shared": 150}
 assert sum(EXAMPLES.values()) >= 2000
 
 SETTINGS = Settings(
@@ -329,6 +330,32 @@ def test_any_file_content(content: str | bytes) -> None:
             assert exc.path == "a.txt" and "PLANTED" not in str(exc)
     if outcome.entry is not None:
         _render_and_check([outcome.entry], "PLANTEDsecret0000000000")
+
+
+@_settings(max_examples=EXAMPLES["shared"])
+@given(st.lists(documents(valid=True), min_size=1, max_size=5),
+       st.lists(st.lists(st.integers(0, 9), max_size=6), min_size=1, max_size=6),
+       st.sampled_from([1, 3, 8192]))
+def test_feeds_that_share_entries_render_as_if_alone(
+        docs: list[tuple[dict[str, Any], str, str]], feeds: list[list[int]], capacity: int) -> None:
+    """A build renders each entry's XML once and copies it into every feed that shows
+    it (``EntryMemo``): the bytes are those of each feed rendered on its own, whatever
+    the entries, the order, the overlap and the memo's size. Entries are told apart by
+    identity: the same article with and without its content is two entries."""
+    entries: list[Entry] = []
+    for meta, body, _ in docs:
+        article = Article(path="a.txt", meta=meta, body=body)
+        entry, _ = _map(article)
+        assert entry is not None
+        entries += [entry, _with_body(entry, article)]  # same id, other content
+    memo = EntryMemo(capacity)
+    for picks in feeds:
+        chosen = tuple(entries[i % len(entries)] for i in picks)
+        feed = Feed(FeedMeta("Example News", "Latest stories", "https://news.example.org/", Author("Desk")),
+                    "https://feeds.example.org/rss.xml", "https://feeds.example.org/atom.xml",
+                    "https://feeds.example.org/feed.json", NOW, chosen, None)
+        assert render_rss(feed, memo) == render_rss(feed)
+        assert render_atom(feed, memo) == render_atom(feed)
 
 
 @_settings(max_examples=EXAMPLES["full_build"])

@@ -25,7 +25,7 @@ from mkfeeds.loading import Loaded, load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
 from mkfeeds.model import Article, Author, Entry, EntryKey, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
 from mkfeeds.output import MANIFEST, read_build_stamp, read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
-from mkfeeds.render import render_atom, render_json, render_rss
+from mkfeeds.render import EntryMemo, render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
 
 # The date of a feed with no entries: fixed, so output stays reproducible, and after
@@ -173,11 +173,13 @@ def make_feed(settings: Settings, spec: FeedSpec, entries: tuple[Entry, ...]) ->
     )
 
 
-def render_feed(settings: Settings, feed: Feed, folder: str = "") -> dict[str, bytes]:
+def render_feed(settings: Settings, feed: Feed, folder: str = "", memo: EntryMemo | None = None) -> dict[str, bytes]:
+    """The feed in the three formats. A ``memo`` shared by the feeds of a build has each
+    entry's XML built once, however many feeds show it."""
     names = file_names(settings)
     return {
-        folder + names["rss"]: render_rss(feed),
-        folder + names["atom"]: render_atom(feed),
+        folder + names["rss"]: render_rss(feed, memo),
+        folder + names["atom"]: render_atom(feed, memo),
         folder + names["json"]: render_json(feed),
     }
 
@@ -246,7 +248,7 @@ def _render_one(settings: Settings, spec: FeedSpec, contents: _Contents) -> tupl
     entries = tuple(e for e in map(contents.full if spec.full_content else contents.entry, spec.entries)
                     if e is not None)
     feed = make_feed(settings, spec, entries)
-    return feed, render_feed(settings, feed, spec.folder), len(entries)
+    return feed, render_feed(settings, feed, spec.folder, contents.xml), len(entries)
 
 
 def _render_in_pool(settings: Settings, specs: list[FeedSpec], pending: list[int], contents: _Contents,
@@ -300,11 +302,12 @@ def _render_in_worker(index: int) -> tuple[dict[str, bytes], int, list[Problem]]
 
 
 class _Contents:
-    """Whole entries, decoded once, and with their HTML content, rendered once, however
-    many feeds hold them."""
+    """Whole entries, decoded once, and with their HTML content and their XML, rendered
+    once, however many feeds hold them."""
 
     def __init__(self, sources: dict[str, SourceFile], loaded: Loaded, result: BuildResult) -> None:
         self.sources, self.loaded, self.result = sources, loaded, result
+        self.xml = EntryMemo()
         self.entries: dict[str, Entry | None] = {}
         self.done: dict[str, Entry | None] = {}
 

@@ -8,6 +8,7 @@ of those defaults can reach a feed.
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from typing import Callable
@@ -74,10 +75,70 @@ def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
     return fg
 
 
-def add_entries(fg: FeedGenerator, feed: Feed, fill: Callable[[FeedEntry, Entry], None]) -> None:
-    """Entries in the feed's order (feedgen prepends by default)."""
+class EntryMemo:
+    """The XML element of each entry a build has rendered, per format, so that the
+    feeds showing the same entry (the main feed, its topics, its provider...) have
+    feedgen build it once. Each feed gets a copy, as an element belongs to one document
+    only; the bytes are those of an entry filled anew. Entries are told apart by
+    identity (the feed set holds one ``Entry`` per article and content mode). At most
+    ``capacity`` elements are kept, the oldest dropped first, which bounds memory."""
+
+    def __init__(self, capacity: int = 8192) -> None:
+        self.capacity = capacity
+        self._elements: dict[tuple[str, int], tuple[Entry, object]] = {}
+
+    def element(self, kind: str, entry: Entry):  # type: ignore[no-untyped-def]
+        held = self._elements.get((kind, id(entry)))
+        return held[1] if held is not None and held[0] is entry else None
+
+    def keep(self, kind: str, entry: Entry, element):  # type: ignore[no-untyped-def]
+        """Remember ``element`` and return a copy of it for the feed at hand."""
+        if len(self._elements) >= self.capacity:
+            del self._elements[next(iter(self._elements))]
+        self._elements[(kind, id(entry))] = (entry, element)  # the entry is held: its id stays its own
+        return copy.deepcopy(element)
+
+
+class _Remembered(FeedEntry):
+    """Filled as any entry; the element feedgen builds from it goes to the memo."""
+
+    def __init__(self, memo: EntryMemo, kind: str, entry: Entry) -> None:
+        super().__init__()
+        self._memo = (memo, kind, entry)
+
+    def rss_entry(self, extensions=True):  # type: ignore[no-untyped-def]
+        return self._memo[0].keep(*self._memo[1:], super().rss_entry(extensions))
+
+    def atom_entry(self, extensions=True):  # type: ignore[no-untyped-def]
+        return self._memo[0].keep(*self._memo[1:], super().atom_entry(extensions))
+
+
+class _Copied(FeedEntry):
+    """An entry whose element the memo holds: nothing to fill or to extend, as the
+    element has it all; ``FeedGenerator`` asks an entry for its element only."""
+
+    def __init__(self, element) -> None:  # type: ignore[no-untyped-def]
+        self._element = element  # FeedEntry.__init__'s empty fields would never be read
+
+    def register_extension(self, namespace, extension_class_entry=None, atom=True, rss=True):  # type: ignore[no-untyped-def]
+        pass  # the element carries what the extensions wrote
+
+    def rss_entry(self, extensions=True):  # type: ignore[no-untyped-def]
+        return copy.deepcopy(self._element)
+
+    atom_entry = rss_entry
+
+
+def add_entries(fg: FeedGenerator, feed: Feed, fill: Callable[[FeedEntry, Entry], None],
+                kind: str, memo: EntryMemo | None = None) -> None:
+    """Entries in the feed's order (feedgen prepends by default). With a ``memo``, an
+    entry another feed of the build has shown is added as the element built then."""
     for entry in feed.entries:
-        fe = fg.add_entry(order="append")
+        element = memo.element(kind, entry) if memo is not None else None
+        if element is not None:
+            fg.add_entry(_Copied(element), order="append")
+            continue
+        fe = fg.add_entry(_Remembered(memo, kind, entry) if memo is not None else None, order="append")
         fe.title(entry.title)
         fe.link(href=entry.url, rel="alternate")
         fe.published(entry.published)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from feedgen.entry import FeedEntry
 
 from mkfeeds.model import Entry, Feed
-from mkfeeds.render._feedgen import add_entries, new_generator, with_stylesheet
+from mkfeeds.render._feedgen import EntryMemo, add_entries, new_generator, with_stylesheet
 
 
-def render_atom(feed: Feed) -> bytes:
+def render_atom(feed: Feed, memo: EntryMemo | None = None) -> bytes:
     meta = feed.meta
     fg = new_generator(feed, feed.atom_url, "application/atom+xml")
     fg.id(feed.atom_url)
@@ -17,7 +17,7 @@ def render_atom(feed: Feed) -> bytes:
     fg.updated(feed.updated)
     if meta.icon:
         fg.icon(meta.icon)
-    add_entries(fg, feed, _fill)
+    add_entries(fg, feed, _fill, "atom", memo)
     return with_stylesheet(fg.atom_str(pretty=True, encoding="UTF-8"), feed.stylesheet)
 
 

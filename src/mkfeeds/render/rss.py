@@ -8,10 +8,10 @@ from datetime import timezone
 from feedgen.entry import FeedEntry
 
 from mkfeeds.model import Entry, Feed
-from mkfeeds.render._feedgen import add_entries, new_generator, with_stylesheet
+from mkfeeds.render._feedgen import EntryMemo, add_entries, new_generator, with_stylesheet
 
 
-def render_rss(feed: Feed) -> bytes:
+def render_rss(feed: Feed, memo: EntryMemo | None = None) -> bytes:
     fg = new_generator(feed, feed.rss_url, "application/rss+xml")
     fg.description(feed.meta.description)
     fg.generator(f"{feed.meta.generator} {feed.meta.generator_version}".strip())  # RSS has no version attribute
@@ -19,7 +19,7 @@ def render_rss(feed: Feed) -> bytes:
     fg.docs("https://www.rssboard.org/rss-specification")
     if feed.meta.icon:
         fg.image(url=feed.meta.icon, title=feed.meta.title, link=feed.meta.site_url)
-    add_entries(fg, feed, _fill)
+    add_entries(fg, feed, _fill, "rss", memo)
     return with_stylesheet(fg.rss_str(pretty=True, encoding="UTF-8"), feed.stylesheet)
 
 
