@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from mkfeeds.build import build, plan
-from mkfeeds.config import CustomFeed
+from mkfeeds.config import CustomFeed, Settings
 from mkfeeds.feedsets import SLUG_MAX, custom_specs, slugify, taxonomy_specs, unique_slugs
 from mkfeeds.model import Author, Entry
 
@@ -101,6 +101,61 @@ def test_taxonomy_limit(make_settings):
     entries = newest_first(*(entry(n, topics=("AI",)) for n in range(5)))
     specs = taxonomy_specs(make_settings(taxonomies=("topics",), taxonomy_limit=2), entries)
     assert len(specs[0].entries) == 2
+
+
+def test_a_term_counts_every_entry_and_is_named_by_its_most_used_spelling(make_settings):
+    entries = newest_first(entry(1, topics=("AI",)), entry(2, topics=("ai",)), entry(3, topics=("ai",)))
+    settings = make_settings(taxonomies=("topics",), taxonomy_limit=1, taxonomy_min_entries=3)
+    (spec,) = taxonomy_specs(settings, entries)
+    assert spec.title == "Example News: ai"
+    assert [e.id for e in spec.entries] == ["https://n.example/3"]
+
+
+def _taxonomy_feeds_as_specified(settings, entries):
+    """The rule, written plainly: (key, title, ids) of each taxonomy feed."""
+    from collections import Counter
+
+    limit = settings.limit if settings.taxonomy_limit is None else settings.taxonomy_limit
+    feeds = []
+    for taxonomy in settings.taxonomies:
+        groups: dict[str, list] = {}
+        names: dict[str, Counter] = {}
+        for e in entries:
+            if taxonomy == "topics":
+                pairs = [(n.casefold(), n) for n in e.topics]
+            elif taxonomy == "category":
+                pairs = [(n.casefold(), n) for n in e.sections]
+            else:
+                pairs = [(e.provider_key.casefold(), e.author.name if e.author else e.provider_key)] \
+                    if e.provider_key else []
+            for key, name in pairs:
+                groups.setdefault(key, []).append(e)
+                names.setdefault(key, Counter())[name] += 1
+        wanted = {k: g for k, g in groups.items() if len(g) >= settings.taxonomy_min_entries}
+        slugs = unique_slugs(wanted)
+        for key in sorted(wanted, key=lambda k: slugs[k]):
+            display = min(names[key].items(), key=lambda item: (-item[1], item[0]))[0]
+            shown = wanted[key][:limit] if limit else wanted[key]
+            feeds.append((f"{taxonomy}/{slugs[key]}", f"Example News: {display}", [e.id for e in shown]))
+    return feeds
+
+
+_TERMS = st.lists(st.sampled_from(["AI", "ai", "Ai", "Space", "space", "C++", "c", "C#", "Ünï", "ÜNÏ"]),
+                  max_size=3, unique=True)
+
+
+@given(st.lists(st.tuples(_TERMS, _TERMS, st.sampled_from([None, "a.example", "B.example", "b.example"]),
+                          st.sampled_from([None, "Desk A", "Desk B"])), max_size=12),
+       st.integers(0, 3), st.integers(1, 3))
+def test_taxonomy_feeds_follow_the_rule(rows, limit, min_entries):
+    entries = newest_first(*(
+        entry(n, topics=tuple(topics), sections=tuple(sections), provider_key=provider,
+              author=Author(name) if name else None)
+        for n, (topics, sections, provider, name) in enumerate(rows)))
+    settings = Settings(title="Example News", taxonomy_limit=limit, taxonomy_min_entries=min_entries)
+    specs = taxonomy_specs(settings, entries)
+    assert [(s.key, s.title, [e.id for e in s.entries]) for s in specs] == \
+        _taxonomy_feeds_as_specified(settings, entries)
 
 
 def test_custom_feed_filters_and_sorts_by_heat(make_settings):

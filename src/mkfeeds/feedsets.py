@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -79,33 +78,51 @@ def main_spec(settings: Settings, entries: tuple[Entry, ...]) -> FeedSpec:
 TAXONOMY_LABELS = {"topics": "topic", "category": "category", "provider": "provider"}
 
 
-def _terms(taxonomy: str) -> Callable[[Entry], Iterable[tuple[str, str]]]:
-    """(grouping key, display name) pairs an entry belongs to in a taxonomy."""
+def _terms(taxonomy: str) -> Callable[[Entry], Iterable[str]]:
+    """The names an entry has in a taxonomy, as written."""
     if taxonomy == "topics":
-        return lambda e: ((n.casefold(), n) for n in e.topics)
+        return lambda e: e.topics
     if taxonomy == "category":
-        return lambda e: ((n.casefold(), n) for n in e.sections)
-    return lambda e: ((e.provider_key.casefold(), e.author.name if e.author else e.provider_key),) \
-        if e.provider_key else ()
+        return lambda e: e.sections
+    return lambda e: ((e.author.name if e.author else e.provider_key),) if e.provider_key else ()
 
 
 def taxonomy_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
-    """One feed per term with at least ``taxonomy_min_entries`` entries. ``entries``
-    is newest first, so each term's list is too."""
+    """One feed per term with at least ``taxonomy_min_entries`` entries, named by its
+    most used spelling. ``entries`` is newest first, so each term's list is too. One
+    pass over every published entry for each taxonomy: it keeps counts, and no more
+    entries per term than its feed shows."""
     limit = settings.limit if settings.taxonomy_limit is None else settings.taxonomy_limit
     specs = []
     for taxonomy in settings.taxonomies:
-        terms = _terms(taxonomy)
+        names_of = _terms(taxonomy)
         members: dict[str, list[Entry]] = {}
-        spellings: dict[str, Counter[str]] = {}
+        counts: dict[str, int] = {}
+        spellings: dict[tuple[str, str], int] = {}  # (term, spelling) -> entries
+        folded: dict[str, str] = {}  # casefold() once per spelling
+        by_provider = taxonomy == "provider"  # a provider is its domain, whatever its name
         for entry in entries:
-            for key, name in terms(entry):
-                members.setdefault(key, []).append(entry)
-                spellings.setdefault(key, Counter())[name] += 1
-        wanted = {key: group for key, group in members.items() if len(group) >= settings.taxonomy_min_entries}
+            for name in names_of(entry):
+                term = entry.provider_key if by_provider else name
+                key = folded.get(term)  # type: ignore[arg-type]
+                if key is None:  # names that differ only in case are one term
+                    key = folded[term] = term.casefold()  # type: ignore[index, union-attr]
+                count = counts.get(key, 0)
+                if count == 0:
+                    members[key] = [entry]
+                elif not limit or count < limit:
+                    members[key].append(entry)
+                counts[key] = count + 1
+                spelling = (key, name)
+                spellings[spelling] = spellings.get(spelling, 0) + 1
+        wanted = {key: members[key] for key, count in counts.items() if count >= settings.taxonomy_min_entries}
+        display_names: dict[str, tuple[int, str]] = {}
+        for (key, name), count in spellings.items():
+            if key in wanted and (key not in display_names or (-count, name) < display_names[key]):
+                display_names[key] = (-count, name)
         slugs = unique_slugs(wanted)
         for key in sorted(wanted, key=lambda k: slugs[k]):
-            display = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]
+            display = display_names[key][1]
             slug = slugs[key]
             label = TAXONOMY_LABELS[taxonomy]
             specs.append(FeedSpec(
