@@ -205,7 +205,7 @@ def test_settings_that_do_not_change_outcomes_keep_the_cache(tree, cached, parse
     assert parsed == []
 
 
-@pytest.mark.parametrize("what", ["mapping_version", "version", "code", "pyyaml"])
+@pytest.mark.parametrize("what", ["mapping_version", "version", "code", "pyyaml", "markdown-it"])
 def test_a_new_mkfeeds_version_or_rules_empty_the_cache(tree, cached, parsed, monkeypatch, what):
     age_tree(tree)
     build(cached(), NOW)
@@ -219,6 +219,8 @@ def test_a_new_mkfeeds_version_or_rules_empty_the_cache(tree, cached, parsed, mo
     elif what == "pyyaml":
         import yaml
         monkeypatch.setattr(yaml, "__version__", "99.0")
+    elif what == "markdown-it":  # the cache holds bodies as HTML
+        monkeypatch.setattr(cache, "installed_versions", lambda names: ("markdown_it_py-99.0.dist-info",))
     else:
         monkeypatch.setattr(cache, "_code_digest", lambda: "another-rule-set")
     build(cached(), NOW)
@@ -227,8 +229,13 @@ def test_a_new_mkfeeds_version_or_rules_empty_the_cache(tree, cached, parsed, mo
 
 def test_the_code_digest_covers_the_modules_that_compute_outcomes():
     covered = cache._code_digest().split(":")[1].split(",")
-    assert {"source", "mapping", "loading", "model", "cache", "dates", "text", "urls"} <= set(covered)
+    assert {"source", "mapping", "loading", "model", "cache", "dates", "text", "urls", "markup"} <= set(covered)
     assert "cli" not in covered and "build" not in covered
+
+
+def test_the_body_libraries_are_found_without_importing_them():
+    found = cache.installed_versions(frozenset({"markdown_it_py", "nh3"}))
+    assert [name.split("-")[0].lower() for name in found] == ["markdown_it_py", "nh3"]
 
 
 # --- a cache in any state never fails a build ------------------------------------------------

@@ -286,6 +286,25 @@ def test_a_rebuild_renders_only_the_feeds_whose_inputs_changed(make_settings, tm
     assert (tmp_path / "out/topics/space/rss.xml").read_bytes() == first[tmp_path / "out/topics/space/rss.xml"]
 
 
+def test_a_feed_whose_entry_had_a_problem_is_rendered_again_and_tells_it_again(make_settings, tmp_path):
+    """A feed kept from the last build would not meet its entries' problems: one with a
+    problem is never kept, so every build reports what it publishes with a warning."""
+    write_tree(tmp_path / "in", {
+        "a.txt": article_text("<b>x</b>" * 2001, title="A", webUrl="https://n.example/a", topics=["Space"],
+                              category=None, publishedDateTime="2024-01-01T00:00:00Z"),
+        "b.txt": article_text(title="B", webUrl="https://n.example/b", topics=["Oceans"], category=None,
+                              publishedDateTime="2024-02-01T00:00:00Z"),
+    })
+    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",), limit=1)
+    warning = "a.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"
+    assert [str(p) for p in build(settings, NOW).problems] == [warning]
+    (tmp_path / "in/b.txt").write_text(article_text(title="B2", webUrl="https://n.example/b", topics=["Oceans"],
+                                                    category=None, publishedDateTime="2024-02-01T00:00:00Z"))
+    again = build(settings, NOW)
+    assert not again.up_to_date and "topics/space/rss.xml" in again.files_unchanged  # same bytes, rendered
+    assert [str(p) for p in again.problems] == [warning]
+
+
 @pytest.mark.parametrize("change", ["mkfeeds' code", "a rendering library"])
 def test_a_new_renderer_renders_every_feed_again(change, make_settings, tmp_path, monkeypatch):
     """Even at the same mkfeeds version: its code or feedgen may write other bytes now."""

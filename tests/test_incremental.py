@@ -18,6 +18,7 @@ from mkfeeds import build as build_module
 from mkfeeds import loading
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.config import Settings
+from mkfeeds.model import Problem
 from mkfeeds.source import discover
 
 
@@ -131,8 +132,8 @@ def test_cold_warm_serial_and_parallel_builds_write_the_same_bytes(
 # --- parallel rendering ----------------------------------------------------------------------
 
 def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, monkeypatch):
-    """Taxonomy feeds render on all cores; an entry shown in several feeds still has its
-    problem (here: too much raw HTML in its body) reported once, as when rendered here."""
+    """Taxonomy feeds render on all cores, to the bytes they have when rendered here; a
+    problem met in several feeds (in several workers) is reported once."""
     topics = [f"Topic {i}" for i in range(12)]
     write_tree(tmp_path / "in", {
         f"{i:03}.txt": article_text(("<b>x</b>" * 2001 if i == 6 else f"Body *{i}*") if i % 3 == 0 else "",
@@ -140,19 +141,73 @@ def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, 
                                     publishedDateTime=f"2024-01-01T00:{i:02}:00Z",
                                     topics=[topics[i % 12], topics[(i + 5) % 12]])
         for i in range(40)})
-    used: list = []  # what the pool returned: None if it failed and the feeds were rendered here
-    real = build_module._render_in_pool
-    monkeypatch.setattr(build_module, "_render_in_pool", lambda *a: used.append(real(*a)) or used[-1])
-    with monkeypatch.context() as forgetful:  # every feed meets the problem again, whichever worker
-        forgetful.setattr(build_module._Contents, "full", lambda self, key: self._render(self.entry(key)))
+    pools = spy_on_pools(monkeypatch)
+    real_full = build_module._Contents.full
+
+    def full(self, key):  # each process that renders story 7 meets a problem with it
+        if key.source == "007.txt" and key.id not in self.done:
+            self.result.problems.append(Problem("warning", "007.txt", "met in a feed"))
+        return real_full(self, key)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module._Contents, "full", full)
         parallel = build(settings_for(tmp_path, "parallel", jobs=2), NOW)
-    serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
-    assert len(used) == 1 and used[0] is not None
+        serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
+    assert pools == [("feeds", True), ("feeds", False)]  # 14 bodies: rendered here; jobs=1: no pool
     assert parallel.feeds == serial.feeds > build_module.RENDER_PARALLEL_MIN
     assert outputs(tmp_path / "parallel") == outputs(tmp_path / "serial")
     assert parallel.problems == serial.problems
     assert [str(p) for p in serial.problems] == [
-        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"]
+        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text",
+        "007.txt: warning: met in a feed"]
+
+
+def spy_on_pools(monkeypatch) -> list[tuple[str, bool]]:
+    """Record each ``_forked_map``: what for ("bodies", "feeds") and whether it ran."""
+    used: list[tuple[str, bool]] = []
+    real = build_module._forked_map
+
+    def spy(function, items, processes):
+        result = real(function, items, processes)
+        used.append(("bodies" if "_Contents" in function.__qualname__ else "feeds", result is not None))
+        return result
+
+    monkeypatch.setattr(build_module, "_forked_map", spy)
+    return used
+
+
+def test_many_bodies_render_in_parallel_once_each_then_come_from_the_cache(tmp_path, monkeypatch):
+    """Bodies are rendered before the feeds, each once however many feeds show it (on
+    all cores when there are many), and kept in the cache: a rebuild after one article
+    changed renders that one body again and no other, to the same bytes."""
+    import mkfeeds.markup as markup
+
+    n = build_module.BODY_PARALLEL_MIN + 6
+    write_tree(tmp_path / "in", {
+        f"{i:03}.txt": article_text(f"Body *{i}* [link](/{i})", title=f"Story {i}", webUrl=f"https://n.example/{i}/",
+                                    publishedDateTime=f"2024-01-01T{i // 60:02}:{i % 60:02}:00Z",
+                                    topics=["All", f"Topic {i % 9}"])
+        for i in range(n)})
+    backdate(tmp_path / "in")
+    pools = spy_on_pools(monkeypatch)
+    rendered: list[str] = []
+    real_render = markup.render_markdown
+    monkeypatch.setattr(markup, "render_markdown", lambda source, base: rendered.append(base) or real_render(source, base))
+    settings = settings_for(tmp_path, "out", jobs=2, limit=0, cache=tmp_path / "cache.sqlite")
+    build(settings, NOW)
+    assert pools == [("bodies", True), ("feeds", True)]
+    assert rendered == []  # all in the workers, which a parent's spy does not see
+    cold = outputs(tmp_path / "out")
+    (tmp_path / "in/005.txt").write_text(article_text("Body *five*", title="Story 5", webUrl="https://n.example/5/",
+                                                      publishedDateTime="2024-01-01T00:05:00Z",
+                                                      topics=["All", "Topic 5"]))
+    backdate(tmp_path / "in")
+    build(settings, NOW)
+    assert rendered == ["https://n.example/5/"]  # the 73 others: from the cache
+    warm = outputs(tmp_path / "out")
+    assert b"&lt;em&gt;five&lt;/em&gt;" in warm["rss.xml"]
+    build(settings_for(tmp_path, "fresh", jobs=1, limit=0), NOW)
+    assert warm == outputs(tmp_path / "fresh") != cold
 
 
 # --- parallel loading ------------------------------------------------------------------------

@@ -112,16 +112,11 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
     return Selection(tuple(ordered), n_drafts, n_scheduled, tuple(problems), next_due)
 
 
-def with_content(entry: Entry, article: Article | None) -> Entry:
-    """Fill in ``content_html``: the rendered body (read again for the entries that
-    are published: only they pay for Markdown), then the related links. ``article`` is
-    needed only when the entry ``has_body``."""
+def with_content(entry: Entry, body_html: str = "") -> Entry:
+    """Fill in ``content_html``: the body's HTML (``body_html``, for the entries that are
+    published: only they pay for Markdown), then the related links."""
     from mkfeeds import markup  # Markdown and the sanitizer: imported when first needed, after the
                                 # workers have started (0.07 s a build need not wait for)
-    body_html = ""
-    if entry.has_body:
-        assert article is not None
-        body_html = markup.render_markdown(body_markdown(article), entry.url)
     related = markup.related_list(entry.related)
     if body_html:
         content = body_html + ("\n" + related if related else "")
@@ -130,6 +125,13 @@ def with_content(entry: Entry, article: Article | None) -> Entry:
     else:
         content = None
     return replace(entry, content_html=content)
+
+
+def body_html(entry: Entry, article: Article) -> str:
+    """The article's body (or its ``content`` field) as sanitized HTML."""
+    from mkfeeds import markup
+
+    return markup.render_markdown(body_markdown(article), entry.url) if entry.has_body else ""
 
 
 def feed_meta(settings: Settings, spec: FeedSpec) -> FeedMeta:
@@ -226,21 +228,21 @@ def feed_digest(environment: str, spec: FeedSpec, sources: dict[str, SourceFile]
 
 # Rendering: in this process, or for a larger feed set on all cores
 RENDER_PARALLEL_MIN = 8  # feeds; fewer render faster here than a pool starts
-_render_context: tuple | None = None  # what a rendering worker inherits (fork)
+BODY_PARALLEL_MIN = 64  # bodies to render (about 2 ms each)
 
 
 def _render_feeds(settings: Settings, specs: list[FeedSpec], pending: list[int],
                   contents: _Contents) -> dict[int, tuple[Feed, dict[str, bytes], int]]:
-    """Render the ``pending`` feeds: spec index -> (feed, files, entries rendered). A
-    feed set with many feeds (taxonomies) is rendered on all cores, by worker processes
-    forked with the entries already decoded; each feed's bytes are the same either way."""
-    from mkfeeds.loading import available_cpus
-
-    processes = min(settings.jobs or available_cpus(), len(pending))
-    if processes > 1 and len(pending) >= RENDER_PARALLEL_MIN and sys.platform.startswith("linux"):
-        rendered = _render_in_pool(settings, specs, pending, contents, processes)
+    """Render the ``pending`` feeds: spec index -> (feed, files, entries rendered). The
+    bodies they show are rendered first, each once (``_Contents.prepare``). A feed set
+    with many feeds (taxonomies) is rendered on all cores, by worker processes forked
+    with the entries and bodies at hand; each feed's bytes are the same either way."""
+    contents.prepare([key for index in pending if specs[index].full_content for key in specs[index].entries])
+    if len(pending) >= RENDER_PARALLEL_MIN:
+        rendered = _forked_map(lambda index: _render_in_worker(settings, specs[index], contents),
+                               pending, _processes(settings, len(pending)))
         if rendered is not None:
-            return rendered
+            return _collect_renderings(settings, specs, pending, contents, rendered)
     return {index: _render_one(settings, specs[index], contents) for index in pending}
 
 
@@ -251,29 +253,22 @@ def _render_one(settings: Settings, spec: FeedSpec, contents: _Contents) -> tupl
     return feed, render_feed(settings, feed, spec.folder, contents.xml), len(entries)
 
 
-def _render_in_pool(settings: Settings, specs: list[FeedSpec], pending: list[int], contents: _Contents,
-                    processes: int) -> dict[int, tuple[Feed, dict[str, bytes], int]] | None:
-    """None if the pool cannot be had (the caller renders here instead). Workers send
-    back files, counts and the problems they met; the parent keeps its own model of each
-    feed (entries without their content) for ``Plan.feeds``."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def _render_in_worker(settings: Settings, spec: FeedSpec, contents: _Contents
+                      ) -> tuple[dict[str, bytes], int, list[Problem]]:
+    """Files, count and the problems met: the parent keeps its own model of each feed."""
+    before = len(contents.result.problems)
+    _, files, count = _render_one(settings, spec, contents)
+    return files, count, contents.result.problems[before:]
 
-    global _render_context
-    _render_context = (settings, specs, contents, os.getpid())
-    try:
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_start_renderer) as executor:
-            results = list(executor.map(_render_in_worker, pending, chunksize=max(1, len(pending) // (processes * 8))))
-    except (BrokenProcessPool, OSError):
-        return None
-    finally:
-        _render_context = None
+
+def _collect_renderings(settings: Settings, specs: list[FeedSpec], pending: list[int], contents: _Contents,
+                        results: list) -> dict[int, tuple[Feed, dict[str, bytes], int]]:
+    """The workers' files with the parent's model of each feed (entries without their
+    content, for ``Plan.feeds``); a problem of an entry in several feeds is told once."""
     seen = set(contents.result.problems)
     rendered = {}
     for index, (files, count, problems) in zip(pending, results):
-        for problem in problems:  # an entry in several feeds: its problem once
+        for problem in problems:
             if problem not in seen:
                 seen.add(problem)
                 contents.result.problems.append(problem)
@@ -283,33 +278,65 @@ def _render_in_pool(settings: Settings, specs: list[FeedSpec], pending: list[int
     return rendered
 
 
-def _start_renderer() -> None:
+def _processes(settings: Settings, tasks: int) -> int:
+    from mkfeeds.loading import available_cpus
+
+    return min(settings.jobs or available_cpus(), tasks)
+
+
+_forked: tuple | None = None  # what a worker of ``_forked_map`` inherits: (function, parent's pid)
+
+
+def _forked_map(function: Callable[[Any], Any], items: list, processes: int) -> list | None:
+    """``[function(item) for item in items]`` in worker processes forked from this one,
+    so ``function`` (a closure) and all it reads are inherited, not sent; only items and
+    results are. None when it does not pay (one process) or no pool can be had: the
+    caller then does the work here."""
+    if processes < 2 or not sys.platform.startswith("linux"):
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _forked
+    _forked = (function, os.getpid())
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_start_forked) as executor:
+            return list(executor.map(_call_forked, items, chunksize=max(1, len(items) // (processes * 8))))
+    except (BrokenProcessPool, OSError):
+        return None
+    finally:
+        _forked = None
+
+
+def _start_forked() -> None:
     import gc
 
     from mkfeeds.loading import watch_parent
 
-    assert _render_context is not None
+    assert _forked is not None
     gc.freeze()  # the parent's objects are never garbage here: do not scan (and copy) them
-    watch_parent(_render_context[3])
+    watch_parent(_forked[1])
 
 
-def _render_in_worker(index: int) -> tuple[dict[str, bytes], int, list[Problem]]:
-    assert _render_context is not None
-    settings, specs, contents, _ = _render_context
-    before = len(contents.result.problems)
-    _, files, count = _render_one(settings, specs[index], contents)
-    return files, count, contents.result.problems[before:]
+def _call_forked(item: Any) -> Any:
+    assert _forked is not None
+    return _forked[0](item)
 
 
 class _Contents:
     """Whole entries, decoded once, and with their HTML content and their XML, rendered
     once, however many feeds hold them."""
 
-    def __init__(self, sources: dict[str, SourceFile], loaded: Loaded, result: BuildResult) -> None:
-        self.sources, self.loaded, self.result = sources, loaded, result
-        self.xml = EntryMemo()
+    def __init__(self, sources: dict[str, SourceFile], loaded: Loaded, result: BuildResult,
+                 settings: Settings) -> None:
+        self.sources, self.loaded, self.result, self.settings = sources, loaded, result, settings
         self.entries: dict[str, Entry | None] = {}
         self.done: dict[str, Entry | None] = {}
+        self.bodies: dict[str, str | None] = {}  # entry id -> body HTML; None: it could not be had
+        self.troubled: set[str] = set()  # ids of entries whose body came with a problem
+        self.xml = EntryMemo()
 
     def entry(self, key: Entry | EntryKey) -> Entry | None:
         if key.id not in self.entries:
@@ -319,31 +346,79 @@ class _Contents:
     def full(self, key: Entry | EntryKey) -> Entry | None:
         if key.id not in self.done:
             entry = self.entry(key)
-            self.done[key.id] = None if entry is None else self._render(entry)
+            self.done[key.id] = None if entry is None else self._with_content(entry)
         return self.done[key.id]
 
-    def _render(self, entry: Entry) -> Entry | None:
+    def prepare(self, keys: list[Entry | EntryKey]) -> None:
+        """Render the bodies of these entries, each once: from the cache where an earlier
+        build rendered the same text, else here or, when there are many, on all cores;
+        the new ones go to the cache. Entries without a body need no file."""
+        wanted: dict[str, Entry] = {}
+        for key in keys:
+            entry = self.entry(key)
+            if entry is not None and entry.has_body and entry.id not in self.bodies and entry.id not in wanted:
+                cached = self.loaded.body(entry)
+                if cached is not None:
+                    self.bodies[entry.id] = cached
+                else:
+                    wanted[entry.id] = entry
+        if not wanted:
+            return
+        todo = list(wanted.values())
+        results = None
+        if len(todo) >= BODY_PARALLEL_MIN:
+            results = _forked_map(lambda i: self._render_body(todo[i]), list(range(len(todo))),
+                                  _processes(self.settings, len(todo) // (BODY_PARALLEL_MIN // 2)))
+        if results is None:
+            results = [self._render_body(entry) for entry in todo]
+        keep = []
+        for entry, (html, problems, reusable) in zip(todo, results):
+            self.bodies[entry.id] = html
+            self.result.problems.extend(problems)
+            if problems:
+                self.troubled.add(entry.id)
+            if reusable:
+                keep.append((html, entry.source))
+        self.loaded.keep_bodies(keep)
+
+    def _render_body(self, entry: Entry) -> tuple[str | None, list[Problem], bool]:
+        """(HTML or None, problems, whether the HTML may be cached): the file is read
+        again, as only published entries pay for Markdown."""
         from mkfeeds import markup
 
-        article = None
-        if entry.has_body:  # else the content is made of the entry alone: no need to read the file
-            try:
-                article = load_article(self.sources[entry.source])
-            except ArticleError as exc:  # changed or vanished since it was first read
-                self.result.problems.append(problem_of(exc))
-                return None
-        if article is not None and markup.too_much_markup(body_markdown(article)):
-            self.result.problems.append(Problem(
-                "warning", entry.source, f"more than {markup.MAX_RAW_TAGS:,} HTML tags; "
-                "the body's raw HTML is shown as text", field="body"))
         try:
-            return with_content(entry, article)
+            article = load_article(self.sources[entry.source])
+        except ArticleError as exc:  # changed or vanished since it was first read
+            return None, [problem_of(exc)], False
+        problems = []
+        if markup.too_much_markup(body_markdown(article)):
+            problems.append(Problem("warning", entry.source, f"more than {markup.MAX_RAW_TAGS:,} HTML tags; "
+                                    "the body's raw HTML is shown as text", field="body"))
+        try:
+            html = body_html(entry, article)
         except Exception as exc:  # a bug must not cost the other articles
             if os.environ.get("MKFEEDS_DEBUG"):
                 raise
-            self.result.problems.append(Problem(
-                "error", entry.source, f"internal error ({type(exc).__name__}); please report it"))
+            return None, [*problems, _internal_error(entry, exc)], False
+        return html, problems, not problems  # with a warning, not cached: it is told at every build
+
+    def _with_content(self, entry: Entry) -> Entry | None:
+        if entry.has_body and entry.id not in self.bodies:
+            self.prepare([entry])
+        html = self.bodies.get(entry.id, "")
+        if html is None:
             return None
+        try:
+            return with_content(entry, html)
+        except Exception as exc:  # a bug must not cost the other articles
+            if os.environ.get("MKFEEDS_DEBUG"):
+                raise
+            self.result.problems.append(_internal_error(entry, exc))
+            return None
+
+
+def _internal_error(entry: Entry, exc: Exception) -> Problem:
+    return Problem("error", entry.source, f"internal error ({type(exc).__name__}); please report it")
 
 
 def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | None = None,
@@ -378,7 +453,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: 
     result.next_due = selection.next_due
 
     by_rel = {s.rel: s for s in sources}
-    contents = _Contents(by_rel, loaded, result)
+    contents = _Contents(by_rel, loaded, result, settings)
     specs = all_specs(settings, selection.entries)
     environment = output_environment(settings)
     claimed: set[str] = set()
@@ -408,8 +483,9 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: 
         if index in renderings:
             feed, rendered, count = renderings[index]
             files.update(rendered)
-            if count != len(spec.entries):
-                digests[spec.key] = ("", digests[spec.key][1])  # an entry could not be rendered: never reuse
+            if count != len(spec.entries) or any(key.id in contents.troubled for key in spec.entries):
+                # an entry could not be rendered, or had a problem a build must tell again: never reuse
+                digests[spec.key] = ("", digests[spec.key][1])
         else:
             feed, count = make_feed(settings, spec, ()), len(spec.entries)  # on disk already; URLs only
         feeds[spec.key] = feed
@@ -486,25 +562,19 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
 # Up to date: the same inputs as the last build
 # ---------------------------------------------------------------------------------------------
 
-# The libraries that write feeds and pages; those that read articles are in the cache's
-# fingerprint (``cache.fingerprint``), so a new feedgen does not empty the cache.
-_RENDERING_LIBRARIES = frozenset({"feedgen", "lxml", "markdown_it_py", "nh3"})
+# The libraries that write feeds and pages; those that read articles and make HTML of their
+# bodies are in the cache's fingerprint (``cache.fingerprint``), so a new feedgen does not
+# empty the cache.
+_RENDERING_LIBRARIES = frozenset({"feedgen", "lxml"})
 
 
 @functools.lru_cache(maxsize=1)
 def _rendering_libraries() -> tuple[str, ...]:
     """The installed rendering libraries, as the names of their ``*.dist-info`` folders
-    (``lxml-6.1.3.dist-info``): ``importlib.metadata`` would tell the same, but importing
-    it costs 0.08 s, which an up-to-date build would mostly be."""
-    import feedgen
+    (``lxml-6.1.3.dist-info``), read without importing them."""
+    from mkfeeds.cache import installed_versions
 
-    folder = os.path.dirname(os.path.dirname(os.path.abspath(feedgen.__file__ or "")))
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return ()
-    return tuple(sorted(name for name in names if name.endswith(".dist-info")
-                        and name.split("-", 1)[0].lower().replace(".", "_") in _RENDERING_LIBRARIES))
+    return installed_versions(_RENDERING_LIBRARIES)
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,7 +4,9 @@ One SQLite file (stdlib ``sqlite3``), outside the output folder, with one row pe
 file: its relative path, the size and modification time it had when it was read, a digest
 of its text, and its ``FileOutcome``: the ``EntryKey`` and the problems as plain columns
 (``KEY_COLUMNS``, read for every row on every build), the whole entry as JSON (read only
-for the entries a feed shows).
+for the entries a feed shows), and the article's body as sanitized HTML once a feed has
+shown it (``body``: Markdown is the dearest step of all, and most feeds a rebuild renders
+again show mostly articles it did not change).
 
 - A row is reused when the file's size and mtime are unchanged. When they changed, the
   file's text is hashed and the row is still reused if the digest matches (a ``touch``, a
@@ -46,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, Problem
 
-SCHEMA_VERSION = 3  # the table layout and the JSON shape of a row; bump on any change
+SCHEMA_VERSION = 4  # the table layout and the JSON shape of a row; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds cache
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick we allow for (FAT: 2 s)
 LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
@@ -509,7 +511,7 @@ def digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-_OUTCOME_MODULES = ("loading", "source", "mapping", "model", "cache")
+_OUTCOME_MODULES = ("loading", "source", "mapping", "model", "cache", "markup")  # markup: the bodies
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.(\w+))?[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)"
                      rb"|import[ \t]+mkfeeds\.(\w+))", re.MULTILINE)
 
@@ -517,8 +519,8 @@ _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.(\w+))?[ \t]+import[ \t]
 def _code_digest() -> str:
     """A digest of the source of the modules an outcome is computed by (those above and
     every mkfeeds module they import, transitively): during development the version does
-    not move when a rule changes, and a stale cache must never publish an old mapping.
-    Changes elsewhere (renderers, pages) keep the cache."""
+    not move when a rule changes, and a stale cache must never publish an old mapping
+    (or an old body). Changes elsewhere (renderers, pages) keep the cache."""
     package = Path(__file__).resolve().parent
     h = hashlib.blake2b(digest_size=16)
     todo, seen = list(_OUTCOME_MODULES), set()
@@ -549,14 +551,35 @@ def _setting_value(value: Any) -> Any:
     return repr(value)
 
 
-def _library_versions() -> dict[str, str]:
+def _library_versions() -> dict[str, Any]:
     """The parsers an article goes through: a new PyYAML may read a file differently, a
-    new python-frontmatter split it elsewhere (its fence pattern is what we use of it)."""
+    new python-frontmatter split it elsewhere (its fence pattern is what we use of it),
+    a new markdown-it-py or nh3 make other HTML of a body."""
     import frontmatter
     import yaml
 
     return {"pyyaml": f"{yaml.__version__} libyaml={getattr(yaml, '__with_libyaml__', False)}",
-            "frontmatter": str(frontmatter.YAMLHandler.FM_BOUNDARY.pattern)}
+            "frontmatter": str(frontmatter.YAMLHandler.FM_BOUNDARY.pattern),
+            "bodies": installed_versions(_BODY_LIBRARIES)}
+
+
+_BODY_LIBRARIES = frozenset({"markdown_it_py", "nh3"})
+
+
+def installed_versions(names: frozenset[str]) -> tuple[str, ...]:
+    """The installed distributions among ``names`` (normalised: ``markdown_it_py``), as
+    the names of their ``*.dist-info`` folders beside PyYAML's (``nh3-0.3.2.dist-info``):
+    ``importlib.metadata`` would tell the same, but importing it costs 0.08 s, and
+    importing the libraries themselves would cost a build that needs none of them."""
+    import yaml
+
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(yaml.__file__ or "")))
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return ()
+    return tuple(sorted(name for name in entries if name.endswith(".dist-info")
+                        and name.split("-", 1)[0].lower().replace(".", "_") in names))
 
 
 def fingerprint(rules: Any, input_root: Path) -> str:
@@ -600,7 +623,8 @@ CREATE TABLE files (
     digest BLOB NOT NULL,
     checked_ns INTEGER NOT NULL,
     {KEY},
-    entry TEXT
+    entry TEXT,
+    body TEXT
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 """.replace("{KEY}", ",\n    ".join(f"k_{name}" for name in KEY_COLUMNS))  # no type: values kept as given
@@ -683,9 +707,18 @@ class BuildCache:
         found = self._db.execute("SELECT entry FROM files WHERE rel = ?", (rel,)).fetchone()
         return found[0] if found else None
 
+    def body(self, rel: str) -> str | None:
+        """The body's HTML, if a build has rendered it since the row was written."""
+        found = self._db.execute("SELECT body FROM files WHERE rel = ?", (rel,)).fetchone()
+        return found[0] if found else None
+
+    def keep_bodies(self, bodies: Iterable[tuple[str, str]]) -> None:
+        """(HTML, rel): the body of the file as the row has it (a new row has none)."""
+        self._db.executemany("UPDATE files SET body = ? WHERE rel = ?", bodies)
+
     def put(self, rows: Iterable[tuple[str, int, int, bytes, int, tuple, str | None]]) -> None:
         marks = ", ".join("?" * (6 + len(KEY_COLUMNS)))
-        self._db.executemany(f"INSERT OR REPLACE INTO files VALUES ({marks})",
+        self._db.executemany(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL)",
                              (row[:5] + row[5] + row[6:] for row in rows))
 
     def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:

@@ -338,6 +338,30 @@ class Loaded:
                 return text
         return repr(self.entry(key))
 
+    def body(self, key: Entry | EntryKey) -> str | None:
+        """The article's body as HTML, as an earlier build rendered it from the same
+        text, if the cache has it."""
+        loader = self._loader
+        if loader.cache is None:
+            return None
+        try:
+            return loader.cache.body(key.source)
+        except sqlite3.Error as exc:
+            loader.drop_cache(f"cache {loader.settings.cache} could not be read ({exc}); "
+                              "the rest of the build goes on without it")
+            return None
+
+    def keep_bodies(self, bodies: list[tuple[str, str]]) -> None:
+        """(HTML, path): bodies rendered by this build, for the next ones."""
+        loader = self._loader
+        if loader.cache is None or not bodies:
+            return
+        try:
+            loader.cache.keep_bodies(bodies)
+        except sqlite3.Error as exc:
+            loader.drop_cache(f"cache {loader.settings.cache} could not be updated ({exc}); "
+                              "the next build reads the changed articles again")
+
     @property
     def late_problems(self) -> list[Problem]:
         return self._loader.late_problems
