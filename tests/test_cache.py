@@ -183,6 +183,22 @@ def test_an_unreadable_file_is_not_cached(tree, cached, tmp_path, monkeypatch):
     assert "a.txt" not in rows(tmp_path / "cache.sqlite")
 
 
+def test_a_file_name_that_is_not_utf8_is_published_and_simply_not_cached(cached, tmp_path):
+    """SQLite holds UTF-8 text only: such a file (its body too) is read at every build."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.fsencode(folder) + b"/caf\xe9.txt"
+    with open(name, "wb") as handle:
+        handle.write(article_text("A *body*.", title="Latin-1 name", webUrl="https://n.example/cafe").encode())
+    write_tree(folder, {"plain.txt": article_text("Another *body*.", title="Plain", webUrl="https://n.example/p")})
+    for _ in range(2):
+        result = build(cached(), NOW)
+        assert result.published == 2 and not result.problems
+        assert b"&lt;em&gt;body&lt;/em&gt;" in (tmp_path / "out/rss.xml").read_bytes()
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        assert db.execute("SELECT rel, body IS NOT NULL FROM files").fetchall() == [("plain.txt", 1)]
+
+
 # --- invalidation ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change", [

@@ -700,33 +700,49 @@ class BuildCache:
             yield from batch
 
     def key(self, rel: str) -> tuple | None:
-        found = self._db.execute(f"SELECT {_KEY_SELECT} FROM files WHERE rel = ?", (rel,)).fetchone()
+        found = self._row(f"SELECT {_KEY_SELECT} FROM files WHERE rel = ?", rel)
         return tuple(found) if found else None
 
     def entry_text(self, rel: str) -> str | None:
-        found = self._db.execute("SELECT entry FROM files WHERE rel = ?", (rel,)).fetchone()
+        found = self._row("SELECT entry FROM files WHERE rel = ?", rel)
         return found[0] if found else None
 
     def body(self, rel: str) -> str | None:
         """The body's HTML, if a build has rendered it since the row was written."""
-        found = self._db.execute("SELECT body FROM files WHERE rel = ?", (rel,)).fetchone()
+        found = self._row("SELECT body FROM files WHERE rel = ?", rel)
         return found[0] if found else None
 
-    def keep_bodies(self, bodies: Iterable[tuple[str, str]]) -> None:
-        """(HTML, rel): the body of the file as the row has it (a new row has none)."""
-        self._db.executemany("UPDATE files SET body = ? WHERE rel = ?", bodies)
+    def _row(self, query: str, rel: str) -> tuple | None:
+        try:
+            return self._db.execute(query, (rel,)).fetchone()
+        except UnicodeEncodeError:  # a file name that is not UTF-8: never stored (see ``_write``)
+            return None
 
-    def put(self, rows: Iterable[tuple[str, int, int, bytes, int, tuple, str | None]]) -> None:
+    def keep_bodies(self, bodies: list[tuple[str, str]]) -> None:
+        """(HTML, rel): the body of the file as the row has it (a new row has none)."""
+        self._write("UPDATE files SET body = ? WHERE rel = ?", bodies)
+
+    def put(self, rows: list[tuple[str, int, int, bytes, int, tuple, str | None]]) -> None:
         marks = ", ".join("?" * (6 + len(KEY_COLUMNS)))
-        self._db.executemany(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL)",
-                             (row[:5] + row[5] + row[6:] for row in rows))
+        self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL)",
+                    [row[:5] + row[5] + row[6:] for row in rows])
+
+    def _write(self, statement: str, rows: list[tuple]) -> None:
+        """SQLite holds UTF-8 text only: a row with an unpaired surrogate (from a file
+        name that is not UTF-8) is left out, so that file is simply not cached. Rare:
+        the rows are checked only when a batch fails (each statement of the batch is
+        idempotent, so running the rest again is harmless)."""
+        try:
+            self._db.executemany(statement, rows)
+        except UnicodeEncodeError:
+            self._db.executemany(statement, [row for row in rows if _utf8(row)])
 
     def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
         """(size, mtime_ns, checked_ns, rel): the file's text was confirmed unchanged."""
-        self._db.executemany("UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", rows)
+        self._write("UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", list(rows))
 
     def drop(self, rels: Iterable[str]) -> None:
-        self._db.executemany("DELETE FROM files WHERE rel = ?", ((r,) for r in rels))
+        self._write("DELETE FROM files WHERE rel = ?", [(r,) for r in rels])
 
     def commit(self) -> None:
         self._db.execute("COMMIT")
@@ -737,6 +753,16 @@ class BuildCache:
             self._db.close()
         except sqlite3.Error:
             pass
+
+
+def _utf8(row: tuple) -> bool:
+    try:
+        for value in row:
+            if type(value) is str:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _NotOurs(Exception):

@@ -640,25 +640,9 @@ class _Loader:
 
     def store(self, rows: list, confirmed: list, dropped: list) -> None:
         try:
-            self.cache.put(_storable(rows))
+            self.cache.put(rows)
             self.cache.restat(confirmed)
             self.cache.drop(dropped)
         except sqlite3.Error as exc:
             self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
                             "the next build reads the changed articles again")
-
-
-def _storable(rows: list) -> Iterator[tuple]:
-    """Rows SQLite can hold: a path or text with an unpaired surrogate (a file name
-    that is not UTF-8) cannot be stored, so that file is simply not cached."""
-    for row in rows:
-        try:
-            row[0].encode("utf-8")
-            for value in row[5]:
-                if type(value) is str:
-                    value.encode("utf-8")
-            if row[6] is not None:
-                row[6].encode("utf-8")
-        except UnicodeEncodeError:
-            continue
-        yield row
