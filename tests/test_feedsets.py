@@ -262,10 +262,10 @@ def test_the_whole_set_is_byte_identical_across_runs(make_settings, tmp_path):
 
 
 def _count_renders(monkeypatch) -> list[str]:
-    import mkfeeds.build as build_module
+    import mkfeeds.render as render_module
     rendered: list[str] = []
-    real = build_module.render_rss
-    monkeypatch.setattr(build_module, "render_rss", lambda feed, memo=None: rendered.append(feed.rss_url) or real(feed, memo))
+    real = render_module.render_rss
+    monkeypatch.setattr(render_module, "render_rss", lambda feed, memo=None: rendered.append(feed.rss_url) or real(feed, memo))
     return rendered
 
 

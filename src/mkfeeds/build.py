@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import quote, urljoin
 
 from mkfeeds import __version__
@@ -25,8 +25,10 @@ from mkfeeds.loading import Loaded, load_outcomes, problem_of
 from mkfeeds.mapping import MappingSettings, body_markdown
 from mkfeeds.model import Article, Author, Entry, EntryKey, Feed, FeedFile, FeedListing, FeedMeta, FileOutcome, Problem
 from mkfeeds.output import MANIFEST, read_build_stamp, read_feed_stamps, read_manifest, remove_stale, write_all, write_feed_stamps, write_manifest
-from mkfeeds.render import EntryMemo, render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, discover, load_article
+
+if TYPE_CHECKING:
+    from mkfeeds.render import EntryMemo
 
 # The date of a feed with no entries: fixed, so output stays reproducible, and after
 # 1990, which validators take as the earliest plausible feed date.
@@ -178,6 +180,8 @@ def make_feed(settings: Settings, spec: FeedSpec, entries: tuple[Entry, ...]) ->
 def render_feed(settings: Settings, feed: Feed, folder: str = "", memo: EntryMemo | None = None) -> dict[str, bytes]:
     """The feed in the three formats. A ``memo`` shared by the feeds of a build has each
     entry's XML built once, however many feeds show it."""
+    from mkfeeds.render import render_atom, render_json, render_rss  # feedgen and lxml: 40 ms to import,
+                                                                    # while the workers read (_prepare_rendering)
     names = file_names(settings)
     return {
         folder + names["rss"]: render_rss(feed, memo),
@@ -336,6 +340,8 @@ class _Contents:
         self.done: dict[str, Entry | None] = {}
         self.bodies: dict[str, str | None] = {}  # entry id -> body HTML; None: it could not be had
         self.troubled: set[str] = set()  # ids of entries whose body came with a problem
+        from mkfeeds.render import EntryMemo
+
         self.xml = EntryMemo()
 
     def entry(self, key: Entry | EntryKey) -> Entry | None:
@@ -437,8 +443,8 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
 
 
 def _prepare_rendering() -> None:
-    """Import Markdown, the sanitizer and the page writers while workers read articles."""
-    from mkfeeds import markup, pages  # noqa: F401
+    """Import Markdown, the sanitizer, the feed and page writers while workers read articles."""
+    from mkfeeds import markup, pages, render  # noqa: F401
 
 
 def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: Loaded,

@@ -4,7 +4,6 @@ formats must carry the same instant)."""
 
 from __future__ import annotations
 
-import email.utils
 from datetime import date, datetime, time, timezone, tzinfo
 
 MIN_YEAR = 1900  # RSS (RFC 822) dates before 1900 are invalid in feed validators
@@ -48,6 +47,8 @@ def _parse_text(text: str) -> datetime:
         return datetime.fromisoformat(iso)
     except ValueError:
         pass
+    import email.utils  # 15 ms to import, for the dates that are not ISO 8601
+
     try:
         parsed = email.utils.parsedate_to_datetime(text)  # RFC 822 / 2822
     except (TypeError, ValueError, IndexError, OverflowError):
