@@ -213,11 +213,13 @@ def test_temp_files_of_a_killed_build_are_removed_once_old(tmp_path):
     stale, fresh, foreign = out / ".rss.xml.abc123.tmp", out / ".rss.xml.def456.tmp", out / ".keep.tmp"
     write_tree(tmp_path, {"out/.rss.xml.abc123.tmp": "killed", "out/.rss.xml.def456.tmp": "running",
                           "out/.keep.tmp": "not ours"})
+    deep = out / "topics/space/.atom.xml.abc123.tmp"  # in every folder the build writes to
+    write_tree(tmp_path, {"out/topics/space/.atom.xml.abc123.tmp": "killed"})
     old = time.time() - output.STALE_SECONDS - 60
-    os.utime(stale, (old, old))
-    os.utime(foreign, (old, old))
-    output.write_all(out, {"rss.xml": b"<rss/>"})
-    assert not stale.exists()
+    for path in (stale, foreign, deep):
+        os.utime(path, (old, old))
+    output.write_all(out, {"rss.xml": b"<rss/>", "topics/space/atom.xml": b"<feed/>", "topics/rss.xml": b"<rss/>"})
+    assert not stale.exists() and not deep.exists()
     assert fresh.exists() and foreign.exists()
 
 

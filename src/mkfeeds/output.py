@@ -73,9 +73,12 @@ def write_all(root: Path, files: dict[str, bytes]) -> WriteResult:
     finally:
         for _, temp_name in staged:
             _unlink_quietly(temp_name)  # gone already when committed
-    for folder in {target.parent for target, _ in staged}:
+    written: dict[Path, list[str]] = {}  # folder -> names: a feed set is hundreds of folders
+    for target, _ in staged:
+        written.setdefault(target.parent, []).append(target.name)
+    for folder, names in written.items():
         _fsync_folder(folder)
-        remove_stale_temps(folder, [t.name for t, _ in staged if t.parent == folder])
+        remove_stale_temps(folder, names)
     return WriteResult(tuple(relative for relative, _ in changed), tuple(unchanged))
 
 
