@@ -339,8 +339,8 @@ def test_any_file_content(content: str | bytes) -> None:
        st.sampled_from([1, 3, 8192]))
 def test_feeds_that_share_entries_render_as_if_alone(
         docs: list[tuple[dict[str, Any], str, str]], feeds: list[list[int]], capacity: int) -> None:
-    """A build renders each entry's XML once and copies it into every feed that shows
-    it (``EntryMemo``): the bytes are those of each feed rendered on its own, whatever
+    """A build renders each entry once per format and copies it into every feed that
+    shows it (``EntryMemo``): the bytes are those of each feed rendered on its own, whatever
     the entries, the order, the overlap and the memo's size. Entries are told apart by
     identity: the same article with and without its content is two entries."""
     entries: list[Entry] = []
@@ -357,6 +357,13 @@ def test_feeds_that_share_entries_render_as_if_alone(
                     "https://feeds.example.org/feed.json", NOW, chosen, None)
         assert render_rss(feed, memo) == render_rss(feed)
         assert render_atom(feed, memo) == render_atom(feed)
+        assert render_json(feed, memo) == render_json(feed) == _json_as_json_writes_it(feed)
+
+
+def _json_as_json_writes_it(feed: Feed) -> bytes:
+    """The JSON Feed document as ``json.dumps`` would pretty-print it."""
+    document = json.loads(render_json(feed))
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 @_settings(max_examples=EXAMPLES["full_build"])

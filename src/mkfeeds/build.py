@@ -186,7 +186,7 @@ def render_feed(settings: Settings, feed: Feed, folder: str = "", memo: EntryMem
     return {
         folder + names["rss"]: render_rss(feed, memo),
         folder + names["atom"]: render_atom(feed, memo),
-        folder + names["json"]: render_json(feed),
+        folder + names["json"]: render_json(feed, memo),
     }
 
 

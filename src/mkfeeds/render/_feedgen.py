@@ -19,6 +19,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from mkfeeds.model import Entry, Feed
+from mkfeeds.render.memo import EntryMemo
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -75,30 +76,6 @@ def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
     return fg
 
 
-class EntryMemo:
-    """The XML element of each entry a build has rendered, per format, so that the
-    feeds showing the same entry (the main feed, its topics, its provider...) have
-    feedgen build it once. Each feed gets a copy, as an element belongs to one document
-    only; the bytes are those of an entry filled anew. Entries are told apart by
-    identity (the feed set holds one ``Entry`` per article and content mode). At most
-    ``capacity`` elements are kept, the oldest dropped first, which bounds memory."""
-
-    def __init__(self, capacity: int = 8192) -> None:
-        self.capacity = capacity
-        self._elements: dict[tuple[str, int], tuple[Entry, object]] = {}
-
-    def element(self, kind: str, entry: Entry):  # type: ignore[no-untyped-def]
-        held = self._elements.get((kind, id(entry)))
-        return held[1] if held is not None and held[0] is entry else None
-
-    def keep(self, kind: str, entry: Entry, element):  # type: ignore[no-untyped-def]
-        """Remember ``element`` and return a copy of it for the feed at hand."""
-        if len(self._elements) >= self.capacity:
-            del self._elements[next(iter(self._elements))]
-        self._elements[(kind, id(entry))] = (entry, element)  # the entry is held: its id stays its own
-        return copy.deepcopy(element)
-
-
 class _Remembered(FeedEntry):
     """Filled as any entry; the element feedgen builds from it goes to the memo."""
 
@@ -107,10 +84,14 @@ class _Remembered(FeedEntry):
         self._memo = (memo, kind, entry)
 
     def rss_entry(self, extensions=True):  # type: ignore[no-untyped-def]
-        return self._memo[0].keep(*self._memo[1:], super().rss_entry(extensions))
+        element = super().rss_entry(extensions)
+        self._memo[0].keep(*self._memo[1:], element)
+        return copy.deepcopy(element)  # the memo's stays out of any document
 
     def atom_entry(self, extensions=True):  # type: ignore[no-untyped-def]
-        return self._memo[0].keep(*self._memo[1:], super().atom_entry(extensions))
+        element = super().atom_entry(extensions)
+        self._memo[0].keep(*self._memo[1:], element)
+        return copy.deepcopy(element)
 
 
 class _Copied(FeedEntry):
@@ -134,7 +115,7 @@ def add_entries(fg: FeedGenerator, feed: Feed, fill: Callable[[FeedEntry, Entry]
     """Entries in the feed's order (feedgen prepends by default). With a ``memo``, an
     entry another feed of the build has shown is added as the element built then."""
     for entry in feed.entries:
-        element = memo.element(kind, entry) if memo is not None else None
+        element = memo.held(kind, entry) if memo is not None else None
         if element is not None:
             fg.add_entry(_Copied(element), order="append")
             continue

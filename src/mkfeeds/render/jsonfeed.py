@@ -8,11 +8,12 @@ import json
 from typing import Any
 
 from mkfeeds.model import Author, Entry, Feed
+from mkfeeds.render.memo import EntryMemo
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed) -> bytes:
+def render_json(feed: Feed, memo: EntryMemo | None = None) -> bytes:
     meta = feed.meta
     document: dict[str, Any] = {
         "version": VERSION,
@@ -26,8 +27,23 @@ def render_json(feed: Feed) -> bytes:
     document["authors"] = [_author(meta.author)]
     if meta.language:
         document["language"] = meta.language
-    document["items"] = [_item(entry) for entry in feed.entries]
-    return (pretty_json(document) + "\n").encode("utf-8")
+    head = pretty_json(document)  # "items" comes last: its text goes before the closing brace
+    items = [_item_text(entry, memo) for entry in feed.entries]
+    listed = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
+    return (head[:-2] + ',\n  "items": ' + listed + "\n}\n").encode("utf-8")
+
+
+_ITEM_INDENT = "    "  # an item's depth in the document: {"items": [{...}]}
+
+
+def _item_text(entry: Entry, memo: EntryMemo | None) -> str:
+    """The item as ``pretty_json`` writes it in place, built once per build with a memo."""
+    text = memo.held("json", entry) if memo is not None else None
+    if text is None:
+        text = _ITEM_INDENT + pretty_json(_item(entry), _ITEM_INDENT)
+        if memo is not None:
+            memo.keep("json", entry, text)
+    return text
 
 
 _encode_text = json.encoder.encode_basestring  # C, as json.dumps uses with ensure_ascii=False
