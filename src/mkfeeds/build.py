@@ -12,6 +12,7 @@ import sys
 import time
 
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -90,7 +91,7 @@ def select(outcomes: Iterable[FileOutcome], now: datetime, *, drafts: bool, futu
     problems: list[Problem] = []
     n_drafts = n_scheduled = 0
     next_due: datetime | None = None
-    for outcome in sorted(outcomes, key=lambda o: o.rel):
+    for outcome in sorted(outcomes, key=attrgetter("rel")):
         entry = outcome.entry
         if entry is None:
             continue

@@ -416,29 +416,23 @@ def decode_outcome(rel: str, encoded: Encoded, memo: dict | None = None) -> File
 def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], FileOutcome | None]:
     """Decodes the key columns of many rows: outcomes whose entry is an ``EntryKey``, or
     None for a row whose values do not fit the model (damaged). ``memo`` shares repeated
-    values (names, authors, lists of topics, rankings) between them."""
+    values (names, authors, lists of topics, rankings) between them. A rebuild decodes
+    every unchanged row, so this is written for speed: one dict per kind of shared value,
+    no call per column."""
     codec = _outcome_codec()
     memo = {} if memo is None else memo
-    decode_problem, loads = codec.decode_problem, json.loads
-    author_tag, names_tag, float_tag = object(), object(), object()  # memo keys no value equals
+    lists: dict[Any, tuple[str, ...]] = memo.setdefault(("outcome_decoder", "lists"), {})
+    authors: dict[Any, Author] = memo.setdefault(("outcome_decoder", "authors"), {})
+    floats: dict[float, float] = memo.setdefault(("outcome_decoder", "floats"), {})
+    decode_problem, loads, fromisoformat = codec.decode_problem, json.loads, datetime.fromisoformat
     numbers = (int, float, type(None))
 
     def names(joined: Any) -> tuple[str, ...]:
-        found = memo.get((names_tag, joined))
-        if found is None:
-            if type(joined) is not str:
-                raise _Bad
-            found = tuple([memo.setdefault(n, n) if len(n) <= _MEMO_MAX_LEN else n
-                           for n in joined.split(_SEPARATOR)]) if joined else ()
-            memo[(names_tag, joined)] = found
-        return found
-
-    def shared(value: Any) -> Any:
-        if type(value) is float:
-            return memo.setdefault((float_tag, value), value) if value else value
-        if type(value) not in numbers:
+        if type(joined) is not str:
             raise _Bad
-        return value
+        found = lists[joined] = tuple([memo.setdefault(n, n) if len(n) <= _MEMO_MAX_LEN else n
+                                       for n in joined.split(_SEPARATOR)]) if joined else ()
+        return found
 
     def decode(rel: str, key: tuple) -> FileOutcome | None:
         try:
@@ -454,26 +448,35 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], FileOutc
                 if any(value is not None for value in key[1:-1]):
                     return None
                 return FileOutcome(rel, None, decoded_problems)
-            if type(id_) is not str or type(published) is not str or draft not in (0, 1) \
-                    or type(draft) is not int:
+            if type(id_) is not str or type(published) is not str or type(draft) is not int \
+                    or draft not in (0, 1):
                 return None
-            when = _decode_datetime(loads(published) if published.startswith("[") else published)
+            when = fromisoformat(published) if published[:1] != "[" else _decode_datetime(loads(published))
             if author_name is None:
                 if author_url is not None:
                     return None
                 author = None
             else:
-                if type(author_name) is not str or (author_url is not None and type(author_url) is not str):
-                    return None
-                author = memo.get((author_tag, author_name, author_url))
+                author = authors.get((author_name, author_url))
                 if author is None:
-                    author = memo[(author_tag, author_name, author_url)] = Author(author_name, author_url)
-            for text in (kind, provider_key):
-                if text is not None and type(text) is not str:
-                    return None
+                    if type(author_name) is not str or (author_url is not None and type(author_url) is not str):
+                        return None
+                    author = authors[(author_name, author_url)] = Author(author_name, author_url)
+            if (kind is not None and type(kind) is not str) or \
+                    (provider_key is not None and type(provider_key) is not str):
+                return None
+            if type(quality) is float:
+                quality = floats.setdefault(quality, quality) if quality else quality
+            elif type(quality) not in numbers:
+                return None
+            if type(heat) is float:
+                heat = floats.setdefault(heat, heat) if heat else heat
+            elif type(heat) not in numbers:
+                return None
             entry_key = EntryKey(
-                id_, rel, when, bool(draft), author, names(topics), names(sections),
-                shared(quality), shared(heat),
+                id_, rel, when, draft == 1, author,
+                lists.get(topics) or names(topics), lists.get(sections) or names(sections),
+                quality, heat,
                 memo.setdefault(kind, kind) if kind is not None else None,
                 memo.setdefault(provider_key, provider_key) if provider_key is not None else None)
         except (_Bad, ValueError, TypeError, RecursionError):

@@ -146,10 +146,10 @@ class Feed:
     stylesheet: str | None = None  # href of an XSL stylesheet for browsers, or None
 
 
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
+class FileOutcome(NamedTuple):
     """What one article file became: an entry (published or withheld) or nothing, and
-    the problems met. Picklable, so workers and the cache can hand it around."""
+    the problems met. Picklable, so workers and the cache can hand it around. A named
+    tuple: a rebuild makes one per file (100,000), in a third of a frozen dataclass's time."""
 
     rel: str
     entry: Entry | EntryKey | None  # an EntryKey when the entry itself is decoded on demand
