@@ -201,3 +201,25 @@ def test_build_options_work_without_the_command_name(site):
 def test_check_does_not_write_the_cache_either(site):
     run("check")
     assert sorted(p.name for p in site.iterdir()) == ["seeds"]
+
+
+@pytest.mark.parametrize("arguments, status", [(["build", "--base-url", "https://f.example/"], 1),
+                                               (["--version"], 0), (["build", "--no-such-option"], 2)])
+def test_the_installed_command_says_everything_before_it_exits(site, arguments, status):
+    """``mkfeeds`` ends without Python's teardown (``cli._exit_at_once``): whatever it
+    printed still arrives whole, and the status is the command's."""
+    import subprocess
+    import sys
+
+    write_tree(site / "seeds", {"bad.md": "---\ntitle: [\n---\n"})
+    done = subprocess.run([sys.executable, "-m", "mkfeeds", *arguments], cwd=site, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    if status == 1:
+        assert done.stdout.startswith("mkfeeds: ") and done.stdout.endswith(" 1 rejected\n")
+        assert done.stderr.startswith("seeds/bad.md:3: error: invalid YAML")
+        assert (site / "out/rss.xml").read_bytes().endswith(b"</rss>\n")
+    elif status == 0:
+        assert done.stdout == f"mkfeeds, version {__version__}\n"
+    else:
+        assert "No such option" in done.stderr

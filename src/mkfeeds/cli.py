@@ -3,6 +3,8 @@ turns errors into messages and exit codes."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import traceback
 from contextlib import nullcontext
@@ -206,6 +208,35 @@ def summary_line(settings: Settings, result: BuildResult) -> str:
 
 
 def main() -> None:
+    """The ``mkfeeds`` command: the CLI, then an exit without Python's teardown."""
+    try:
+        _main()
+    except SystemExit as done:
+        _exit_at_once(done.code)
+    _exit_at_once(EXIT_OK)
+
+
+def _exit_at_once(code: object) -> None:
+    """End the process without Python's orderly teardown, which frees every object a
+    build made one by one (0.25 s after a rebuild of 100,000 articles) just before the
+    exit frees them all at once. What must outlive the process already has: the output
+    files are fsynced and renamed, the cache committed and closed, the worker pools shut
+    down. Only the standard streams and logging are left to flush."""
+    if code is None:
+        code = EXIT_OK
+    elif not isinstance(code, int):  # sys.exit("message"), as Python would show it
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more to tell
+            pass
+    os._exit(code)
+
+
+def _main() -> None:
     try:
         cli.main(prog_name="mkfeeds", standalone_mode=False)
     except click.exceptions.Abort:  # Ctrl-C: not "some articles rejected"
