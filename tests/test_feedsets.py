@@ -308,16 +308,16 @@ def test_a_feed_whose_entry_had_a_problem_is_rendered_again_and_tells_it_again(m
 @pytest.mark.parametrize("change", ["mkfeeds' code", "a rendering library"])
 def test_a_new_renderer_renders_every_feed_again(change, make_settings, tmp_path, monkeypatch):
     """Even at the same mkfeeds version: its code or feedgen may write other bytes now."""
-    import mkfeeds.build as build_module
+    from mkfeeds import freshness
     write_tree(tmp_path / "in", {
         "a.txt": article_text(title="A", webUrl="https://n.example/a", topics=["Space"], category=None)})
     settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",))
     build(settings, NOW)
     rendered = _count_renders(monkeypatch)
     if change == "mkfeeds' code":
-        monkeypatch.setattr(build_module, "_package_digest", lambda: "another version of the code")
+        monkeypatch.setattr(freshness, "_package_digest", lambda: "another version of the code")
     else:
-        monkeypatch.setattr(build_module, "_rendering_libraries", lambda: ("feedgen-9.9.dist-info",))
+        monkeypatch.setattr(freshness, "_rendering_libraries", lambda: ("feedgen-9.9.dist-info",))
     build(settings, NOW)
     assert rendered == ["https://feeds.example.org/rss.xml", "https://feeds.example.org/topics/space/rss.xml"]
 

@@ -254,7 +254,7 @@ CASES = [
     Case("symlink_leaving_the_input_folder", {}, setup=_symlink_out),
     Case("symlink_loops_end", {}, setup=_symlink_loop),
     ok("symlink_inside_is_followed", fine(), {"title": "Hostile but harmless"},
-       f"in/bad.txt: error: webUrl: has the same link (id) as alias.txt, which is published instead",
+       "in/bad.txt: error: webUrl: has the same link (id) as alias.txt, which is published instead",
        setup=_symlink_inside),
 ]
 

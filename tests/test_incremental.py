@@ -14,8 +14,7 @@ from conftest import NOW, article_text, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mkfeeds import build as build_module
-from mkfeeds import loading
+from mkfeeds import loading, rendering
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.config import Settings
 from mkfeeds.model import Problem
@@ -27,7 +26,7 @@ def parallel_always(monkeypatch):
     """Use a pool of workers whatever the number of files (the real threshold is ~200)."""
     monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
     monkeypatch.setattr(loading, "PER_PROCESS_MIN", 1)
-    monkeypatch.setattr(build_module, "RENDER_PARALLEL_MIN", 1)
+    monkeypatch.setattr(rendering, "RENDER_PARALLEL_MIN", 1)
 
 
 def settings_for(root: Path, out: str, **overrides) -> Settings:
@@ -142,19 +141,19 @@ def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, 
                                     topics=[topics[i % 12], topics[(i + 5) % 12]])
         for i in range(40)})
     pools = spy_on_pools(monkeypatch)
-    real_full = build_module._Contents.full
+    real_full = rendering.Contents.full
 
     def full(self, key):  # each process that renders story 7 meets a problem with it
         if key.source == "007.txt" and key.id not in self.done:
-            self.result.problems.append(Problem("warning", "007.txt", "met in a feed"))
+            self.problems.append(Problem("warning", "007.txt", "met in a feed"))
         return real_full(self, key)
 
     with monkeypatch.context() as patched:
-        patched.setattr(build_module._Contents, "full", full)
+        patched.setattr(rendering.Contents, "full", full)
         parallel = build(settings_for(tmp_path, "parallel", jobs=2), NOW)
         serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
     assert pools == [("feeds", True), ("feeds", False)]  # 14 bodies: rendered here; jobs=1: no pool
-    assert parallel.feeds == serial.feeds > build_module.RENDER_PARALLEL_MIN
+    assert parallel.feeds == serial.feeds > rendering.RENDER_PARALLEL_MIN
     assert outputs(tmp_path / "parallel") == outputs(tmp_path / "serial")
     assert parallel.problems == serial.problems
     assert [str(p) for p in serial.problems] == [
@@ -163,16 +162,16 @@ def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, 
 
 
 def spy_on_pools(monkeypatch) -> list[tuple[str, bool]]:
-    """Record each ``_forked_map``: what for ("bodies", "feeds") and whether it ran."""
+    """Record each ``forked_map``: what for ("bodies", "feeds") and whether it ran."""
     used: list[tuple[str, bool]] = []
-    real = build_module._forked_map
+    real = rendering.forked_map
 
     def spy(function, items, processes):
         result = real(function, items, processes)
-        used.append(("bodies" if "_Contents" in function.__qualname__ else "feeds", result is not None))
+        used.append(("bodies" if "Contents" in function.__qualname__ else "feeds", result is not None))
         return result
 
-    monkeypatch.setattr(build_module, "_forked_map", spy)
+    monkeypatch.setattr(rendering, "forked_map", spy)
     return used
 
 
@@ -182,7 +181,7 @@ def test_many_bodies_render_in_parallel_once_each_then_come_from_the_cache(tmp_p
     changed renders that one body again and no other, to the same bytes."""
     import mkfeeds.markup as markup
 
-    n = build_module.BODY_PARALLEL_MIN + 6
+    n = rendering.BODY_PARALLEL_MIN + 6
     write_tree(tmp_path / "in", {
         f"{i:03}.txt": article_text(f"Body *{i}* [link](/{i})", title=f"Story {i}", webUrl=f"https://n.example/{i}/",
                                     publishedDateTime=f"2024-01-01T{i // 60:02}:{i % 60:02}:00Z",
@@ -312,7 +311,7 @@ def test_jobs_zero_means_every_available_core(monkeypatch):
 
 ORPHAN = """
 import os, sys, time
-from mkfeeds import loading
+from mkfeeds import loading, rendering
 job = loading._Job([], [], {}, None, loading.OBJECTS)
 pid = os.fork()
 if pid == 0:  # the worker

@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from mkfeeds import markup, text
-from mkfeeds.build import body_html, build, mapping_settings, select, with_content
+from mkfeeds.build import build, mapping_settings, select
+from mkfeeds.rendering import body_html, with_content
 from mkfeeds.source import load_article
 from mkfeeds.config import Settings
 from mkfeeds.errors import ArticleError

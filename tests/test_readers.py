@@ -4,7 +4,6 @@ Atom, exactly the entries the model holds; the JSON Feed must conform to 1.1."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import feedparser
