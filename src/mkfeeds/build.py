@@ -137,13 +137,16 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     if sources is None:
         sources = discover(settings.input)
     with load_outcomes(sources, settings, rules, progress,  # cache warnings: the mkfeeds logger
-                       meanwhile=_prepare_rendering) as loaded:
+                       meanwhile=lambda: _prepare_rendering(settings)) as loaded:
         return _plan(settings, now, sources, loaded, reusable)
 
 
-def _prepare_rendering() -> None:
-    """Import Markdown, the sanitizer, the feed and page writers while workers read articles."""
+def _prepare_rendering(settings: Settings) -> None:
+    """While workers read articles: import Markdown, the sanitizer, the feed and page
+    writers, and digest mkfeeds' code for the feed digests (``output_environment``)."""
     from mkfeeds import markup, pages, render  # noqa: F401
+
+    output_environment(settings, mapping_settings(settings))
 
 
 def _plan(settings: Settings, now: datetime, sources: list[SourceFile], loaded: Loaded,
@@ -237,12 +240,14 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
     if write and stamps is not None:
         check_input_folder(settings)
         sources = discover(settings.input)
-        inputs = inputs_digest(settings, mapping_settings(settings), sources)
-        replayed = up_to_date(read_build_stamp(stamps, settings.output), inputs, sources, now)
-        if replayed is not None:
-            if settings.strict and replayed.rejected:
-                raise StrictFailure(replayed)
-            return replayed
+        last = read_build_stamp(stamps, settings.output)
+        if last is not None:  # else there is nothing to compare with: the digest is taken at the end
+            inputs = inputs_digest(settings, mapping_settings(settings), sources)
+            replayed = up_to_date(last, inputs, sources, now)
+            if replayed is not None:
+                if settings.strict and replayed.rejected:
+                    raise StrictFailure(replayed)
+                return replayed
     planned = plan(settings, now, progress, reusable=read_feed_stamps(stamps, settings.output) if write else None,
                    sources=sources)
     result = planned.result
@@ -257,6 +262,8 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         result.files_unchanged = tuple(sorted(outcome.unchanged + planned.kept))
         result.files_removed = tuple(remove_stale(settings.output, previous - current))
         write_manifest(settings.output, current)
+        if sources is not None and inputs is None:  # the inputs as listed at the start
+            inputs = inputs_digest(settings, mapping_settings(settings), sources)
         record = None if inputs is None else build_record(result, inputs, started_ns, now)
         write_feed_stamps(stamps, settings.output, planned.digests, record, current | {MANIFEST})
         result.written = True

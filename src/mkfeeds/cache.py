@@ -32,6 +32,7 @@ This module only stores and decodes; ``loading`` decides what to reuse.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -519,6 +520,7 @@ _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.(\w+))?[ \t]+import[ \t]
                      rb"|import[ \t]+mkfeeds\.(\w+))", re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
     """A digest of the source of the modules an outcome is computed by (those above and
     every mkfeeds module they import, transitively): during development the version does
