@@ -24,10 +24,10 @@ from mkfeeds.source import SourceFile
 
 def feed_digest(environment: str, spec: FeedSpec, sources: dict[str, SourceFile],
                 fingerprint: Callable[[Any], str] = repr) -> str:
-    """What a feed's bytes depend on: the ``environment`` (``output_environment``), the
-    feed's place and title, and each entry (``fingerprint``: its stored JSON, or its repr)
-    with its file's size and mtime (for the body). Equal digests mean equal bytes, so an
-    unchanged feed need not be rendered again."""
+    """What a feed's bytes depend on: the ``environment`` (``output_environment``: the
+    code and rules entries are made by), the feed's place and title, and each entry
+    (``fingerprint``: the digest of its file's text, or its repr) with its file's size and
+    mtime. Equal digests mean equal bytes, so an unchanged feed need not be rendered again."""
     digest = hashlib.sha256(repr((environment, spec.key, spec.kind, spec.folder, spec.title,
                                   spec.description, spec.full_content)).encode())
     for entry in spec.entries:

@@ -330,8 +330,12 @@ class Loaded:
         return None
 
     def fingerprint(self, key: Entry | EntryKey) -> str:
-        """A text that changes whenever the whole entry does, for feed digests: its
-        stored JSON, without decoding it."""
+        """A text that changes whenever the whole entry does, for feed digests: the
+        digest of its file's text (the entry is a function of that text and of the rules
+        and code, which the feed digest covers too), else its stored JSON, else its repr."""
+        text_digest = self._loader.text_digests.get(self._position(key.source))
+        if text_digest is not None:
+            return text_digest.hex()
         if type(key) is EntryKey:
             text = self._text(key)
             if text is not None:
@@ -400,6 +404,7 @@ class _Loader:
         self.started_ns = time.time_ns()  # before any file is read: see cache.RACY_NS
         self.outcomes: list[FileOutcome | None] = [None] * len(self.sources)
         self.known: dict[int, bytes] = {}  # index -> digest of the cached text, to confirm
+        self.text_digests: dict[int, bytes] = {}  # index -> digest of the text its outcome came from
         self.memo: dict = {}  # short strings and authors shared between decoded outcomes
         self._decoder: Callable[[str, tuple], FileOutcome | None] | None = None
         self.cache: Any = None
@@ -470,7 +475,7 @@ class _Loader:
             except (sqlite3.Error, TypeError, ValueError) as exc:  # values of the wrong type: damaged too
                 work, stale = list(range(len(self.sources))), []
                 self.outcomes = [None] * len(self.sources)
-                self.known, self.hits = {}, []
+                self.known, self.hits, self.text_digests = {}, [], {}
                 self.replace_damaged(exc)
         self.load(work)  # the cached rows are decoded meanwhile when a pool reads the rest
         retry = self.retry + self.decode_hits()
@@ -552,7 +557,7 @@ class _Loader:
         they do), list what needs reading, and the rows of vanished files."""
         from mkfeeds.cache import KEY_AT, RACY_NS
 
-        sources, known, hits = self.sources, self.known, self.hits
+        sources, known, hits, text_digests = self.sources, self.known, self.hits, self.text_digests
         order = range(len(sources))
         if any(sources[i].rel > sources[i + 1].rel for i in range(len(sources) - 1)):
             order = sorted(order, key=lambda i: sources[i].rel)  # type: ignore[assignment]
@@ -572,6 +577,7 @@ class _Loader:
             _, size, mtime_ns, digest, checked_ns = row[:KEY_AT]
             if size == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked_ns - RACY_NS:
                 hits.append((i, row[KEY_AT:]))  # the key alone: the rest of the row can go
+                text_digests[i] = digest
             else:
                 work.append(i)  # changed, or changed too recently to trust the stat alone
                 known[i] = digest
@@ -596,12 +602,15 @@ class _Loader:
                 i = work[position]
                 position += 1
                 source = sources[i]
+                self.text_digests.pop(i, None)  # read again (a row that did not decode): its digest is new
                 if kind == _SAME:
                     outcome = self.cached(source, text_digest, confirmed)
+                    self.text_digests[i] = text_digest
                 elif kind == _ROW:
                     key, entry_text = payload
                     outcome = self.decode(source, key)
                     if text_digest is not None:
+                        self.text_digests[i] = text_digest
                         rows.append((source.rel, source.size, source.mtime_ns, text_digest,
                                      self.started_ns, key, entry_text))
                     else:
