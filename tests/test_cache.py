@@ -183,6 +183,25 @@ def test_an_unreadable_file_is_not_cached(tree, cached, tmp_path, monkeypatch):
     assert "a.txt" not in rows(tmp_path / "cache.sqlite")
 
 
+def test_a_forked_worker_never_touches_the_cache(cached, tmp_path, monkeypatch):
+    """An SQLite connection must not be used across fork: in a worker (another pid) the
+    loaded outcomes read no body and keep none, and entries come from their files."""
+    write_tree(tmp_path / "in", {"a.txt": article_text("A *body*.", title="A", webUrl="https://n.example/a")})
+    settings = cached()
+    build(settings, NOW)
+    sources = discover(settings.input)
+    with loading.load_outcomes(sources, settings, mapping_settings(settings)) as loaded:
+        (outcome,) = loaded.outcomes
+        assert loaded.body(outcome.entry) is not None  # this process: from the cache
+        monkeypatch.setattr(loading.os, "getpid", lambda: -1)
+        assert loaded.body(outcome.entry) is None
+        loaded.keep_bodies([("<p>not kept</p>", "a.txt")])
+        assert loaded.entry(outcome.entry).title == "A"  # read from the file
+        monkeypatch.undo()
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        assert db.execute("SELECT body FROM files").fetchone()[0] != "<p>not kept</p>"
+
+
 def test_a_file_name_that_is_not_utf8_is_published_and_simply_not_cached(cached, tmp_path):
     """SQLite holds UTF-8 text only: such a file (its body too) is read at every build."""
     folder = tmp_path / "in"

@@ -346,7 +346,7 @@ class Loaded:
         """The article's body as HTML, as an earlier build rendered it from the same
         text, if the cache has it."""
         loader = self._loader
-        if loader.cache is None:
+        if loader.cache is None or os.getpid() != loader.pid:  # an SQLite connection is not for a forked child
             return None
         try:
             return loader.cache.body(key.source)
@@ -358,7 +358,7 @@ class Loaded:
     def keep_bodies(self, bodies: list[tuple[str, str]]) -> None:
         """(HTML, path): bodies rendered by this build, for the next ones."""
         loader = self._loader
-        if loader.cache is None or not bodies:
+        if loader.cache is None or not bodies or os.getpid() != loader.pid:
             return
         try:
             loader.cache.keep_bodies(bodies)
@@ -385,7 +385,7 @@ class Loaded:
         loader = self._loader
         i = self._position(key.source)
         text = loader.entry_texts.get(i)
-        if text is None and loader.cache is not None:
+        if text is None and loader.cache is not None and os.getpid() == loader.pid:
             try:
                 text = loader.cache.entry_text(key.source)
             except sqlite3.Error as exc:
@@ -402,6 +402,7 @@ class _Loader:
         self.meanwhile = meanwhile
         self.settings, self.rules, self.progress, self.notices = settings, rules, progress, notices
         self.started_ns = time.time_ns()  # before any file is read: see cache.RACY_NS
+        self.pid = os.getpid()  # the cache is used by this process only, never by a forked worker
         self.outcomes: list[FileOutcome | None] = [None] * len(self.sources)
         self.known: dict[int, bytes] = {}  # index -> digest of the cached text, to confirm
         self.text_digests: dict[int, bytes] = {}  # index -> digest of the text its outcome came from

@@ -123,7 +123,7 @@ BODY_PARALLEL_MIN = 64  # bodies to render (about 2 ms each)
 
 
 def render_feeds(settings: Settings, specs: list[FeedSpec], pending: list[int],
-                  contents: Contents) -> dict[int, tuple[Feed, dict[str, bytes], int]]:
+                 contents: Contents) -> dict[int, tuple[Feed, dict[str, bytes], int]]:
     """Render the ``pending`` feeds: spec index -> (feed, files, entries rendered). The
     bodies they show are rendered first, each once (``Contents.prepare``). A feed set
     with many feeds (taxonomies) is rendered on all cores, by worker processes forked
@@ -131,7 +131,7 @@ def render_feeds(settings: Settings, specs: list[FeedSpec], pending: list[int],
     contents.prepare([key for index in pending if specs[index].full_content for key in specs[index].entries])
     if len(pending) >= RENDER_PARALLEL_MIN:
         rendered = forked_map(lambda index: _render_in_worker(settings, specs[index], contents),
-                               pending, _processes(settings, len(pending)))
+                              pending, _processes(settings, len(pending)))
         if rendered is not None:
             return _collect_renderings(settings, specs, pending, contents, rendered)
     return {index: _render_one(settings, specs[index], contents) for index in pending}
@@ -261,7 +261,7 @@ class Contents:
         results = None
         if len(todo) >= BODY_PARALLEL_MIN:
             results = forked_map(lambda i: self._render_body(todo[i]), list(range(len(todo))),
-                                  _processes(self.settings, len(todo) // (BODY_PARALLEL_MIN // 2)))
+                                 _processes(self.settings, len(todo) // (BODY_PARALLEL_MIN // 2)))
         if results is None:
             results = [self._render_body(entry) for entry in todo]
         keep = []
