@@ -19,7 +19,9 @@ are equal; ``tests/test_incremental.py`` checks that, and the bytes of the feeds
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
+import operator
 import os
 import sqlite3
 import sys
@@ -560,8 +562,9 @@ class _Loader:
 
         sources, known, hits, text_digests = self.sources, self.known, self.hits, self.text_digests
         order = range(len(sources))
-        if any(sources[i].rel > sources[i + 1].rel for i in range(len(sources) - 1)):
-            order = sorted(order, key=lambda i: sources[i].rel)  # type: ignore[assignment]
+        rels = [source.rel for source in sources]
+        if not all(map(operator.le, rels, itertools.islice(rels, 1, None))):  # discover() sorts them
+            order = sorted(order, key=rels.__getitem__)  # type: ignore[assignment]
         work: list[int] = []
         stale: list[str] = []
         rows = self.cache.rows()
