@@ -132,7 +132,7 @@ def test_cold_warm_serial_and_parallel_builds_write_the_same_bytes(
 
 def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, monkeypatch):
     """Taxonomy feeds render on all cores, to the bytes they have when rendered here; a
-    problem met in several feeds (in several workers) is reported once."""
+    problem that comes back from several feeds (several workers) is reported once."""
     topics = [f"Topic {i}" for i in range(12)]
     write_tree(tmp_path / "in", {
         f"{i:03}.txt": article_text(("<b>x</b>" * 2001 if i == 6 else f"Body *{i}*") if i % 3 == 0 else "",
@@ -141,24 +141,31 @@ def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, 
                                     topics=[topics[i % 12], topics[(i + 5) % 12]])
         for i in range(40)})
     pools = spy_on_pools(monkeypatch)
-    real_full = rendering.Contents.full
+    met = Problem("warning", "007.txt", "met in a feed")
+    real_full, real_collect = rendering.Contents.full, rendering._collect_renderings
+    returned: list[Problem] = []
 
-    def full(self, key):  # each process that renders story 7 meets a problem with it
-        if key.source == "007.txt" and key.id not in self.done:
-            self.problems.append(Problem("warning", "007.txt", "met in a feed"))
+    def full(self, key):  # every feed that shows story 7 meets a problem with it
+        if key.source == "007.txt":
+            self.problems.append(met)
         return real_full(self, key)
+
+    def collect(settings, specs, pending, contents, results):
+        returned.extend(p for _, _, problems in results for p in problems)
+        return real_collect(settings, specs, pending, contents, results)
 
     with monkeypatch.context() as patched:
         patched.setattr(rendering.Contents, "full", full)
+        patched.setattr(rendering, "_collect_renderings", collect)
         parallel = build(settings_for(tmp_path, "parallel", jobs=2), NOW)
-        serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
+    serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
     assert pools == [("feeds", True), ("feeds", False)]  # 14 bodies: rendered here; jobs=1: no pool
+    assert returned.count(met) == 5  # from the main feed, Topic 7, Topic 0, its category, its provider
     assert parallel.feeds == serial.feeds > rendering.RENDER_PARALLEL_MIN
     assert outputs(tmp_path / "parallel") == outputs(tmp_path / "serial")
-    assert parallel.problems == serial.problems
+    assert parallel.problems == serial.problems + [met]
     assert [str(p) for p in serial.problems] == [
-        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text",
-        "007.txt: warning: met in a feed"]
+        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"]
 
 
 def spy_on_pools(monkeypatch) -> list[tuple[str, bool]]:

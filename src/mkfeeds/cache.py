@@ -610,16 +610,6 @@ def fingerprint(rules: Any, input_root: Path) -> str:
 # The SQLite file
 # ---------------------------------------------------------------------------------------------
 
-class Row(NamedTuple):
-    rel: str
-    size: int
-    mtime_ns: int
-    digest: bytes
-    checked_ns: int  # when the row's text was last read or confirmed (build start time)
-    key: tuple  # the values of KEY_COLUMNS, see encode_outcome
-    entry: str | None  # JSON, see encode_outcome
-
-
 _CREATE = """
 CREATE TABLE files (
     rel TEXT PRIMARY KEY NOT NULL,

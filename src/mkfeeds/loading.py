@@ -348,10 +348,11 @@ class Loaded:
         """The article's body as HTML, as an earlier build rendered it from the same
         text, if the cache has it."""
         loader = self._loader
-        if loader.cache is None or os.getpid() != loader.pid:  # an SQLite connection is not for a forked child
+        cache = loader.own_cache()
+        if cache is None:
             return None
         try:
-            return loader.cache.body(key.source)
+            return cache.body(key.source)
         except sqlite3.Error as exc:
             loader.drop_cache(f"cache {loader.settings.cache} could not be read ({exc}); "
                               "the rest of the build goes on without it")
@@ -360,10 +361,11 @@ class Loaded:
     def keep_bodies(self, bodies: list[tuple[str, str]]) -> None:
         """(HTML, path): bodies rendered by this build, for the next ones."""
         loader = self._loader
-        if loader.cache is None or not bodies or os.getpid() != loader.pid:
+        cache = loader.own_cache()
+        if cache is None or not bodies:
             return
         try:
-            loader.cache.keep_bodies(bodies)
+            cache.keep_bodies(bodies)
         except sqlite3.Error as exc:
             loader.drop_cache(f"cache {loader.settings.cache} could not be updated ({exc}); "
                               "the next build reads the changed articles again")
@@ -387,9 +389,10 @@ class Loaded:
         loader = self._loader
         i = self._position(key.source)
         text = loader.entry_texts.get(i)
-        if text is None and loader.cache is not None and os.getpid() == loader.pid:
+        cache = loader.own_cache()
+        if text is None and cache is not None:
             try:
-                text = loader.cache.entry_text(key.source)
+                text = cache.entry_text(key.source)
             except sqlite3.Error as exc:
                 loader.drop_cache(f"cache {loader.settings.cache} could not be read ({exc}); "
                                   "the rest of the build goes on without it")
@@ -404,7 +407,7 @@ class _Loader:
         self.meanwhile = meanwhile
         self.settings, self.rules, self.progress, self.notices = settings, rules, progress, notices
         self.started_ns = time.time_ns()  # before any file is read: see cache.RACY_NS
-        self.pid = os.getpid()  # the cache is used by this process only, never by a forked worker
+        self.pid = os.getpid()  # the process the cache belongs to (``own_cache``)
         self.outcomes: list[FileOutcome | None] = [None] * len(self.sources)
         self.known: dict[int, bytes] = {}  # index -> digest of the cached text, to confirm
         self.text_digests: dict[int, bytes] = {}  # index -> digest of the text its outcome came from
@@ -416,6 +419,11 @@ class _Loader:
         self.stale: list[str] = []
         self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, key columns)
         self.retry: list[int] = []  # positions whose row did not decode
+
+    def own_cache(self) -> Any:
+        """The cache, or None in a process forked from this one (render workers inherit
+        the outcomes): an SQLite connection used across fork can damage the file."""
+        return self.cache if os.getpid() == self.pid else None
 
     # -- reporting -----------------------------------------------------------------------------
 

@@ -120,6 +120,7 @@ def listing(settings: Settings, spec: FeedSpec, feed: Feed, entries: int) -> Fee
 # Rendering: in this process, or for a larger feed set on all cores
 RENDER_PARALLEL_MIN = 8  # feeds; fewer render faster here than a pool starts
 BODY_PARALLEL_MIN = 64  # bodies to render (about 2 ms each)
+BODIES_PER_PROCESS = 32  # at least, so that a pool's start-up pays
 
 
 def render_feeds(settings: Settings, specs: list[FeedSpec], pending: list[int],
@@ -261,7 +262,7 @@ class Contents:
         results = None
         if len(todo) >= BODY_PARALLEL_MIN:
             results = forked_map(lambda i: self._render_body(todo[i]), list(range(len(todo))),
-                                 _processes(self.settings, len(todo) // (BODY_PARALLEL_MIN // 2)))
+                                 _processes(self.settings, len(todo) // BODIES_PER_PROCESS))
         if results is None:
             results = [self._render_body(entry) for entry in todo]
         keep = []

@@ -84,14 +84,15 @@ class _Remembered(FeedEntry):
         self._memo = (memo, kind, entry)
 
     def rss_entry(self, extensions=True):  # type: ignore[no-untyped-def]
-        element = super().rss_entry(extensions)
-        self._memo[0].keep(*self._memo[1:], element)
-        return copy.deepcopy(element)  # the memo's stays out of any document
+        return self._kept(super().rss_entry(extensions))
 
     def atom_entry(self, extensions=True):  # type: ignore[no-untyped-def]
-        element = super().atom_entry(extensions)
-        self._memo[0].keep(*self._memo[1:], element)
-        return copy.deepcopy(element)
+        return self._kept(super().atom_entry(extensions))
+
+    def _kept(self, element):  # type: ignore[no-untyped-def]
+        memo, kind, entry = self._memo
+        memo.keep(kind, entry, element)
+        return copy.deepcopy(element)  # the memo's stays out of any document
 
 
 class _Copied(FeedEntry):
