@@ -562,7 +562,7 @@ def test_the_key_is_plain_column_values():
     row(entry=None), row(entry="[]"), row(entry="not json"), row(entry="[" * 100_000 + "]" * 100_000),
     row(key_with(id=42)),
     row(key_with(id="https://elsewhere.example/")),  # disagrees with the entry
-    row(key_with(published="yesterday")),
+    row(key_with(published="yesterday")), row(key_with(published="2024-03-04T11:32:00")),  # no offset
     row(key_with(published='["2024-01-01T00:00:00", "../../../etc/passwd", 0]')),  # zone key
     row(key_with(published='["2024-01-01T00:00:00", "Europe/Paris", 7]')),  # fold
     row(key_with(published=20240101)),

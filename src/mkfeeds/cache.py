@@ -418,15 +418,16 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], FileOutc
     """Decodes the key columns of many rows: outcomes whose entry is an ``EntryKey``, or
     None for a row whose values do not fit the model (damaged). ``memo`` shares repeated
     values (names, authors, lists of topics, rankings) between them. A rebuild decodes
-    every unchanged row, so this is written for speed: one dict per kind of shared value,
-    no call per column."""
+    every unchanged row, so this is written for speed: a value already seen (and
+    checked) is one dict lookup, and the tuples are made without a Python call."""
     codec = _outcome_codec()
     memo = {} if memo is None else memo
-    lists: dict[Any, tuple[str, ...]] = memo.setdefault(("outcome_decoder", "lists"), {})
-    authors: dict[Any, Author] = memo.setdefault(("outcome_decoder", "authors"), {})
+    lists: dict[Any, tuple[str, ...]] = memo.setdefault(("outcome_decoder", "lists"), {"": ()})
+    authors: dict[Any, Author | None] = memo.setdefault(("outcome_decoder", "authors"), {(None, None): None})
+    names_: dict[Any, str | None] = memo.setdefault(("outcome_decoder", "names"), {None: None})
     floats: dict[float, float] = memo.setdefault(("outcome_decoder", "floats"), {})
     decode_problem, loads, fromisoformat = codec.decode_problem, json.loads, datetime.fromisoformat
-    numbers = (int, float, type(None))
+    new, numbers, flags, unseen = tuple.__new__, (int, float, type(None)), (False, True), object()
 
     def names(joined: Any) -> tuple[str, ...]:
         if type(joined) is not str:
@@ -434,6 +435,25 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], FileOutc
         found = lists[joined] = tuple([memo.setdefault(n, n) if len(n) <= _MEMO_MAX_LEN else n
                                        for n in joined.split(_SEPARATOR)]) if joined else ()
         return found
+
+    def author_of(name: Any, url: Any) -> Author | None:
+        if type(name) is not str or (url is not None and type(url) is not str):
+            raise _Bad  # a URL without a name, too
+        found = authors[(name, url)] = Author(name, url)
+        return found
+
+    def shared(name: Any) -> str:
+        if type(name) is not str:
+            raise _Bad
+        found = names_[name] = memo.setdefault(name, name)
+        return found
+
+    def ranking(value: Any) -> Any:
+        if type(value) is float:
+            return floats.setdefault(value, value) if value else value
+        if type(value) not in numbers:
+            raise _Bad
+        return value
 
     def decode(rel: str, key: tuple) -> FileOutcome | None:
         try:
@@ -448,41 +468,27 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], FileOutc
             if id_ is None:
                 if any(value is not None for value in key[1:-1]):
                     return None
-                return FileOutcome(rel, None, decoded_problems)
-            if type(id_) is not str or type(published) is not str or type(draft) is not int \
-                    or draft not in (0, 1):
+                return new(FileOutcome, (rel, None, decoded_problems))
+            if type(id_) is not str or type(draft) is not int or draft not in (0, 1) or type(published) is not str:
                 return None
             when = fromisoformat(published) if published[:1] != "[" else _decode_datetime(loads(published))
-            if author_name is None:
-                if author_url is not None:
-                    return None
-                author = None
-            else:
-                author = authors.get((author_name, author_url))
-                if author is None:
-                    if type(author_name) is not str or (author_url is not None and type(author_url) is not str):
-                        return None
-                    author = authors[(author_name, author_url)] = Author(author_name, author_url)
-            if (kind is not None and type(kind) is not str) or \
-                    (provider_key is not None and type(provider_key) is not str):
+            if when.tzinfo is None:
                 return None
-            if type(quality) is float:
-                quality = floats.setdefault(quality, quality) if quality else quality
-            elif type(quality) not in numbers:
-                return None
-            if type(heat) is float:
-                heat = floats.setdefault(heat, heat) if heat else heat
-            elif type(heat) not in numbers:
-                return None
-            entry_key = EntryKey(
-                id_, rel, when, draft == 1, author,
-                lists.get(topics) or names(topics), lists.get(sections) or names(sections),
-                quality, heat,
-                memo.setdefault(kind, kind) if kind is not None else None,
-                memo.setdefault(provider_key, provider_key) if provider_key is not None else None)
+            if (author := authors.get((author_name, author_url), unseen)) is unseen:
+                author = author_of(author_name, author_url)
+            if (topic_names := lists.get(topics)) is None:
+                topic_names = names(topics)
+            if (section_names := lists.get(sections)) is None:
+                section_names = names(sections)
+            if (kind_name := names_.get(kind, unseen)) is unseen:
+                kind_name = shared(kind)
+            if (provider := names_.get(provider_key, unseen)) is unseen:
+                provider = shared(provider_key)
+            entry_key = new(EntryKey, (id_, rel, when, flags[draft], author, topic_names, section_names,
+                                       ranking(quality), ranking(heat), kind_name, provider))
         except (_Bad, ValueError, TypeError, RecursionError):
             return None
-        return FileOutcome(rel, entry_key, decoded_problems)
+        return new(FileOutcome, (rel, entry_key, decoded_problems))
 
     return decode
 
