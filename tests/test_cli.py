@@ -222,3 +222,20 @@ def test_the_installed_command_says_everything_before_it_exits(site, arguments, 
         assert done.stdout == f"mkfeeds, version {__version__}\n"
     else:
         assert "No such option" in done.stderr
+
+
+def test_the_progress_bar_is_drawn_only_for_builds_of_many_articles(capsys):
+    from mkfeeds.cli import PROGRESS_THRESHOLD, ProgressBar
+
+    few = ProgressBar()
+    few.listed(PROGRESS_THRESHOLD - 1)
+    few.update(10)
+    few.close()
+    assert few.bar is None and capsys.readouterr().err == ""
+
+    many = ProgressBar()
+    many.listed(PROGRESS_THRESHOLD)
+    many.update(PROGRESS_THRESHOLD)
+    assert many.bar is not None and many.bar.pos == PROGRESS_THRESHOLD
+    many.close()
+    assert many.bar is None

@@ -110,6 +110,13 @@ OPML = "feeds.opml"
 INDEX = "index.html"
 
 
+def list_sources(settings: Settings) -> list[SourceFile]:
+    """The article files, listed on as many cores as the build may use."""
+    from mkfeeds.loading import available_cpus
+
+    return discover(settings.input, settings.jobs or available_cpus())
+
+
 def check_input_folder(settings: Settings) -> None:
     if not settings.input.is_dir():
         raise OutputError(str(settings.input), "the input folder does not exist or is not a folder")
@@ -135,7 +142,7 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
     check_input_folder(settings)
     rules = mapping_settings(settings)
     if sources is None:
-        sources = discover(settings.input)
+        sources = list_sources(settings)
     with load_outcomes(sources, settings, rules, progress,  # cache warnings: the mkfeeds logger
                        meanwhile=lambda: _prepare_rendering(settings)) as loaded:
         return _plan(settings, now, sources, loaded, reusable)
@@ -228,18 +235,20 @@ def _over_budget(settings: Settings, files: dict[str, bytes]) -> list[str]:
 
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
-          progress: Callable[[int], None] | None = None) -> BuildResult:
+          progress: Callable[[int], None] | None = None,
+          listed: Callable[[int], None] | None = None) -> BuildResult:
     """Build and (with ``write``) publish: every file is rendered before the first is
     written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
     (listed in its manifest) and this one does not are removed afterwards. When the
     inputs are exactly those of the last build (``up_to_date``), nothing is read and
-    the last build's result is reported again."""
+    the last build's result is reported again. ``listed(n)`` is told how many article
+    files there are before they are read (and ``progress`` moves as they are)."""
     started_ns = time.time_ns()
     stamps = feed_stamps_path(settings)
-    sources = inputs = None
+    check_input_folder(settings)
+    sources = list_sources(settings)  # once: at 100,000 files, listing takes most of a second
+    inputs = None
     if write and stamps is not None:
-        check_input_folder(settings)
-        sources = discover(settings.input)
         last = read_build_stamp(stamps, settings.output)
         if last is not None:  # else there is nothing to compare with: the digest is taken at the end
             inputs = inputs_digest(settings, mapping_settings(settings), sources)
@@ -248,6 +257,8 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
                 if settings.strict and replayed.rejected:
                     raise StrictFailure(replayed)
                 return replayed
+    if listed is not None:
+        listed(len(sources))
     planned = plan(settings, now, progress, reusable=read_feed_stamps(stamps, settings.output) if write else None,
                    sources=sources)
     result = planned.result
@@ -262,7 +273,7 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         result.files_unchanged = tuple(sorted(outcome.unchanged + planned.kept))
         result.files_removed = tuple(remove_stale(settings.output, previous - current))
         write_manifest(settings.output, current)
-        if sources is not None and inputs is None:  # the inputs as listed at the start
+        if stamps is not None and inputs is None:  # the inputs as listed at the start
             inputs = inputs_digest(settings, mapping_settings(settings), sources)
         record = None if inputs is None else build_record(result, inputs, started_ns, now)
         write_feed_stamps(stamps, settings.output, planned.digests, record, current | {MANIFEST})

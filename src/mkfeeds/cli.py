@@ -7,11 +7,11 @@ import logging
 import os
 import sys
 import traceback
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
@@ -99,7 +99,8 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
 
     try:
         with _progress(settings) as bar:
-            result = build(settings, now, progress=bar.update if bar else None)
+            result = build(settings, now, progress=bar.update if bar else None,
+                           listed=bar.listed if bar else None)
     except StrictFailure as failure:
         _print_problems(settings, failure.result.problems)
         _fail(str(failure))
@@ -169,14 +170,38 @@ def _warn_placeholder(settings: Settings) -> None:
         )
 
 
-def _progress(settings: Settings) -> Any:
+class ProgressBar:
+    """click's bar on stderr, drawn once the build has listed the articles and only if
+    there are enough of them to be worth it (the build lists them once, for itself)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def listed(self, total: int) -> None:
+        if total >= PROGRESS_THRESHOLD and self.bar is None:
+            self.bar = click.progressbar(length=total, label="Reading articles", file=sys.stderr)
+            self.bar.__enter__()
+
+    def update(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@contextmanager
+def _progress(settings: Settings) -> Iterator[ProgressBar | None]:
     if settings.quiet or not sys.stderr.isatty():
-        return nullcontext(None)
-    from mkfeeds.source import discover  # counting files is cheap next to parsing them
-    total = len(discover(settings.input)) if settings.input.is_dir() else 0
-    if total < PROGRESS_THRESHOLD:
-        return nullcontext(None)
-    return click.progressbar(length=total, label="Reading articles", file=sys.stderr)
+        yield None
+        return
+    bar = ProgressBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _format(settings: Settings, problem: Problem) -> str:

@@ -10,6 +10,8 @@ it, with no tags, no aliases, no duplicate keys and a cap on the file size.
 from __future__ import annotations
 
 import errno
+import marshal
+from array import array
 import os
 import re
 import stat
@@ -49,12 +51,37 @@ class SourceFile(NamedTuple):
     mtime_ns: int
 
 
-def discover(root: Path) -> list[SourceFile]:
-    """Every article file under ``root``, recursively, sorted by relative path."""
+def discover(root: Path, processes: int = 1) -> list[SourceFile]:
+    """Every article file under ``root``, recursively, sorted by relative path. With
+    ``processes`` > 1 and sub-folders to share, a forked process lists half of them:
+    a rebuild stats every file (~10 us each, half of it the system call), and this is
+    most of a no-op rebuild."""
     real_root = os.path.realpath(root)
     found: list[SourceFile] = []
+    folders = [(os.path.abspath(root), "")]
+    while len(folders) == 1:  # down to where the tree branches (one folder per year, say)
+        branches: list[tuple[str, str]] = []
+        found.extend(_walk(folders, real_root, subfolders=branches))
+        folders = branches
+    elsewhere = _list_elsewhere(folders[1::2], real_root) if processes > 1 and len(folders) > 1 else None
+    if elsewhere is not None:
+        folders = folders[0::2]
+    found.extend(_walk(folders, real_root))
+    if elsewhere is not None:
+        theirs = elsewhere.result()
+        found.extend(theirs if theirs is not None else _walk(elsewhere.folders, real_root))
+    found.sort(key=itemgetter(1))  # rel
+    return found
+
+
+def _walk(folders: list[tuple[str, str]], real_root: str,
+          subfolders: list[tuple[str, str]] | None = None) -> list[SourceFile]:
+    """The article files in these (folder, rel prefix) pairs and below them; or, given
+    a ``subfolders`` list, in them only, their sub-folders going to that list."""
+    found: list[SourceFile] = []
     keep, is_file = found.append, stat.S_ISREG  # a rebuild lists every file: ~5 us each matters
-    stack = [(os.path.abspath(root), "")]
+    stack = list(folders)
+    below = stack if subfolders is None else subfolders
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -67,7 +94,7 @@ def discover(root: Path) -> list[SourceFile]:
             if name[0] in ".#" or name[-1] == "~":  # hidden, editor backups and locks
                 continue
             if entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, prefix + name + "/"))
+                below.append((entry.path, prefix + name + "/"))
                 continue
             if not name.lower().endswith(ARTICLE_SUFFIXES):
                 continue
@@ -79,8 +106,62 @@ def discover(root: Path) -> list[SourceFile]:
                 continue  # dangling link, or vanished since listing
             if is_file(st.st_mode):
                 keep(SourceFile(entry.path, prefix + name, st.st_size, st.st_mtime_ns))
-    found.sort(key=itemgetter(1))  # rel
     return found
+
+
+class _Elsewhere:
+    """Folders being listed by a forked process, which leaves its list (marshalled, as
+    columns) in an anonymous memory file, so it never waits for us to read a pipe."""
+
+    def __init__(self, folders: list[tuple[str, str]], pid: int, fd: int) -> None:
+        self.folders, self.pid, self.fd = folders, pid, fd
+
+    def result(self) -> list[SourceFile] | None:
+        """The files it found, or None if it failed (the caller lists them itself)."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                return None
+            size = os.fstat(self.fd).st_size
+            data = os.pread(self.fd, size, 0)
+            while len(data) < size:
+                data += os.pread(self.fd, size - len(data), len(data))
+            paths, rels, sizes, mtimes = marshal.loads(data)
+            new = tuple.__new__
+            return [new(SourceFile, item) for item in zip(paths.split("\0"), rels.split("\0"),
+                                                          array("q", sizes), array("q", mtimes))]
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        finally:
+            os.close(self.fd)
+
+
+def _list_elsewhere(folders: list[tuple[str, str]], real_root: str) -> _Elsewhere | None:
+    if not hasattr(os, "memfd_create") or not hasattr(os, "fork"):
+        return None  # Linux has both; elsewhere one process lists everything
+    try:
+        fd = os.memfd_create("mkfeeds-discover", os.MFD_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(fd)
+        return None
+    if pid == 0:  # the child: list, write, leave at once (no cleanup of the parent's state)
+        code = 1
+        try:
+            found = _walk(folders, real_root)  # as columns: ~5 times quicker to load than tuples
+            data = marshal.dumps(("\0".join([s.path for s in found]), "\0".join([s.rel for s in found]),
+                                  array("q", [s.size for s in found]).tobytes(),
+                                  array("q", [s.mtime_ns for s in found]).tobytes()))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            code = 0
+        finally:
+            os._exit(code)
+    return _Elsewhere(folders, pid, fd)
 
 
 def _inside(path: str, root: str) -> bool:
