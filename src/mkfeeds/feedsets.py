@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
+from itertools import chain
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -79,49 +82,52 @@ TAXONOMY_LABELS = {"topics": "topic", "category": "category", "provider": "provi
 
 
 def _terms(taxonomy: str) -> Callable[[Entry], Iterable[str]]:
-    """The names an entry has in a taxonomy, as written."""
+    """The terms an entry has in a taxonomy: names as written (a provider: its domain)."""
     if taxonomy == "topics":
-        return lambda e: e.topics
+        return attrgetter("topics")
     if taxonomy == "category":
-        return lambda e: e.sections
-    return lambda e: ((e.author.name if e.author else e.provider_key),) if e.provider_key else ()
+        return attrgetter("sections")
+    return lambda e: (e.provider_key,) if e.provider_key else ()
+
+
+def _spellings(taxonomy: str, entries: tuple[Entry, ...]) -> Counter[tuple[str, str]]:
+    """(term, name as shown) -> how many times entries use it."""
+    if taxonomy == "provider":  # a provider is its domain, whatever its name
+        return Counter((e.provider_key, e.author.name if e.author else e.provider_key)
+                       for e in entries if e.provider_key)
+    names = Counter(chain.from_iterable(map(_terms(taxonomy), entries)))  # counted in C
+    return Counter({(name, name): count for name, count in names.items()})
 
 
 def taxonomy_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
     """One feed per term with at least ``taxonomy_min_entries`` entries, named by its
-    most used spelling. ``entries`` is newest first, so each term's list is too. One
-    pass over every published entry for each taxonomy: it keeps counts, and no more
-    entries per term than its feed shows."""
+    most used spelling. ``entries`` is newest first, so each term's list is too. Terms
+    are counted first; then entries are taken, newest first, until every feed has as
+    many as it shows, which is usually long before the oldest."""
     limit = settings.limit if settings.taxonomy_limit is None else settings.taxonomy_limit
     specs = []
     for taxonomy in settings.taxonomies:
-        names_of = _terms(taxonomy)
-        members: dict[str, list[Entry]] = {}
         counts: dict[str, int] = {}
-        spellings: dict[tuple[str, str], int] = {}  # (term, spelling) -> entries
-        folded: dict[str, str] = {}  # casefold() once per spelling
-        by_provider = taxonomy == "provider"  # a provider is its domain, whatever its name
-        for entry in entries:
-            for name in names_of(entry):
-                term = entry.provider_key if by_provider else name
-                key = folded.get(term)  # type: ignore[arg-type]
-                if key is None:  # names that differ only in case are one term
-                    key = folded[term] = term.casefold()  # type: ignore[index, union-attr]
-                count = counts.get(key, 0)
-                if count == 0:
-                    members[key] = [entry]
-                elif not limit or count < limit:
-                    members[key].append(entry)
-                counts[key] = count + 1
-                spelling = (key, name)
-                spellings[spelling] = spellings.get(spelling, 0) + 1
-        wanted = {key: members[key] for key, count in counts.items() if count >= settings.taxonomy_min_entries}
+        key_of: dict[str, str] = {}  # names that differ only in case are one term
         display_names: dict[str, tuple[int, str]] = {}
-        for (key, name), count in spellings.items():
-            if key in wanted and (key not in display_names or (-count, name) < display_names[key]):
+        spellings = _spellings(taxonomy, entries)
+        for (term, _), count in spellings.items():
+            key = key_of.get(term)
+            if key is None:
+                key = key_of[term] = term.casefold()
+            counts[key] = counts.get(key, 0) + count
+        wanted = {key for key, count in counts.items() if count >= settings.taxonomy_min_entries}
+        uses: Counter[tuple[str, str]] = Counter()  # (key, name) -> uses, over the term's spellings
+        for (term, name), count in spellings.items():
+            if key_of[term] in wanted:
+                uses[(key_of[term], name)] += count
+        for (key, name), count in uses.items():
+            if key not in display_names or (-count, name) < display_names[key]:
                 display_names[key] = (-count, name)
-        slugs = unique_slugs(wanted)
-        for key in sorted(wanted, key=lambda k: slugs[k]):
+        members = _newest_members(taxonomy, entries, {term: key for term, key in key_of.items() if key in wanted},
+                                  {key: min(limit, counts[key]) if limit else counts[key] for key in wanted})
+        slugs = unique_slugs(members)
+        for key in sorted(members, key=lambda k: slugs[k]):
             display = display_names[key][1]
             slug = slugs[key]
             label = TAXONOMY_LABELS[taxonomy]
@@ -129,9 +135,29 @@ def taxonomy_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedS
                 key=f"{taxonomy}/{slug}", kind="taxonomy", folder=f"{taxonomy}/{slug}/",
                 title=f"{settings.title}: {display}",
                 description=f"Articles in the {label} {display} from {settings.title}",
-                entries=_limited(wanted[key], limit), full_content=settings.taxonomy_content == "full",
+                entries=tuple(members[key]), full_content=settings.taxonomy_content == "full",
             ))
     return specs
+
+
+def _newest_members(taxonomy: str, entries: tuple[Entry, ...], key_of: dict[str, str],
+                    wanted: dict[str, int]) -> dict[str, list[Entry]]:
+    """The first ``wanted[key]`` entries of each term (an entry that names a term
+    twice, in two spellings, is there twice, as it is counted twice)."""
+    members: dict[str, list[Entry]] = {key: [] for key in wanted}
+    unfilled = sum(1 for n in wanted.values() if n)
+    terms_of = _terms(taxonomy)
+    for entry in entries:
+        if not unfilled:
+            break
+        for term in terms_of(entry):
+            key = key_of.get(term)
+            if key is not None:
+                group = members[key]
+                if len(group) < wanted[key]:
+                    group.append(entry)
+                    unfilled -= len(group) == wanted[key]
+    return members
 
 
 def _matches(feed: CustomFeed) -> Callable[[Entry], bool]:
