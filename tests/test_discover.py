@@ -89,6 +89,29 @@ def test_one_process_when_fork_is_refused(mixed, monkeypatch):
     assert listed(mixed, 2) == listed(mixed, 1)
 
 
+def test_an_interrupted_listing_leaves_no_process_behind(mixed, monkeypatch):
+    parent, forked = os.getpid(), []
+    real_walk, real_elsewhere = source._walk, source._list_elsewhere
+
+    def spy(folders, real_root):
+        found = real_elsewhere(folders, real_root)
+        forked.append(found.pid)
+        return found
+
+    def interrupted(folders, real_root, subfolders=None):
+        if os.getpid() == parent and subfolders is None:  # the parent's share, not the forked one's
+            raise KeyboardInterrupt
+        return real_walk(folders, real_root, subfolders)
+
+    monkeypatch.setattr(source, "_list_elsewhere", spy)
+    monkeypatch.setattr(source, "_walk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        discover(mixed, 2)
+    assert len(forked) == 1
+    with pytest.raises(ProcessLookupError):  # gone, and waited for
+        os.kill(forked[0], 0)
+
+
 names = st.text(alphabet="ab.~#-_x", min_size=1, max_size=3)
 trees = st.dictionaries(st.lists(names, min_size=1, max_size=4).map(lambda parts: "/".join(parts) + ".txt"),
                         st.sampled_from(["", "x", "xy"]), max_size=12)

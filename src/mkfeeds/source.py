@@ -14,6 +14,7 @@ import marshal
 from array import array
 import os
 import re
+import signal
 import stat
 from operator import itemgetter
 from datetime import datetime
@@ -66,7 +67,12 @@ def discover(root: Path, processes: int = 1) -> list[SourceFile]:
     elsewhere = _list_elsewhere(folders[1::2], real_root) if processes > 1 and len(folders) > 1 else None
     if elsewhere is not None:
         folders = folders[0::2]
-    found.extend(_walk(folders, real_root))
+    try:
+        found.extend(_walk(folders, real_root))
+    except BaseException:  # interrupted: no orphan lister, no zombie
+        if elsewhere is not None:
+            elsewhere.cancel()
+        raise
     if elsewhere is not None:
         theirs = elsewhere.result()
         found.extend(theirs if theirs is not None else _walk(elsewhere.folders, real_root))
@@ -134,6 +140,17 @@ class _Elsewhere:
             return None
         finally:
             os.close(self.fd)
+
+    def cancel(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.fd)
 
 
 def _list_elsewhere(folders: list[tuple[str, str]], real_root: str) -> _Elsewhere | None:
