@@ -283,6 +283,26 @@ def test_cached_rows_decoded_while_workers_run_fall_back_on_the_file(many, paral
         [o for o in reference if o.rel not in ("0/000.txt", "1/001.txt")]
 
 
+def test_rendering_is_prepared_meanwhile_only_when_the_workers_read_most_files(many, parallel_always):
+    """A cold build waits for its workers: it imports the renderers meanwhile. A rebuild
+    decodes its cached rows meanwhile, and renders perhaps nothing: it does not."""
+    s = settings_for(many, "out", jobs=2, cache=many / "c.sqlite")
+    prepared: list[str] = []
+
+    def load(label: str) -> None:
+        with loading.load_outcomes(discover(s.input), s, mapping_settings(s),
+                                   meanwhile=lambda: prepared.append(label)):
+            pass
+
+    load("cold")
+    path = many / "in" / "0" / "000.txt"
+    stamp = path.stat().st_mtime_ns - 10**10
+    path.write_text(path.read_text() + "\nMore body.\n")
+    os.utime(path, ns=(stamp, stamp))
+    load("one changed")
+    assert prepared == ["cold"]
+
+
 def test_one_job_never_starts_a_pool(many, parallel_always, monkeypatch):
     def no_pool(*args, **kwargs):
         raise AssertionError("a pool was started")

@@ -153,6 +153,7 @@ def _prepare_rendering(settings: Settings) -> None:
     writers, and digest mkfeeds' code for the feed digests (``output_environment``)."""
     from mkfeeds import markup, pages, render  # noqa: F401
 
+    markup.prepare()
     output_environment(settings, mapping_settings(settings))
 
 

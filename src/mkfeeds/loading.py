@@ -496,9 +496,13 @@ class _Loader:
         assert all(o is not None for o in self.outcomes)
         return self.outcomes  # type: ignore[return-value]
 
-    def while_workers_run(self) -> None:
+    def while_workers_run(self, reading: int) -> None:
+        """Decode the cached rows; then, if the workers read most of the files (a cold
+        build, where this process would wait for them), ``meanwhile``. In a rebuild this
+        process is the busier one, and a rebuild that renders nothing needs none of it."""
+        cached = len(self.hits)
         self.retry.extend(self.decode_hits())
-        if self.meanwhile is not None:
+        if self.meanwhile is not None and reading >= cached:
             self.meanwhile()
 
     def key_decoder(self) -> Callable[[str, tuple], FileOutcome | None]:
@@ -608,7 +612,7 @@ class _Loader:
         mode = STORE if caching else ENCODE if processes > 1 else OBJECTS
         job = _Job(sources, work, self.known, self.rules, mode)
         position = 0
-        for chunk in _run(job, processes, self.progress, meanwhile=self.while_workers_run):
+        for chunk in _run(job, processes, self.progress, meanwhile=lambda: self.while_workers_run(len(work))):
             rows, confirmed, dropped = [], [], []
             for kind, text_digest, payload in chunk:
                 i = work[position]

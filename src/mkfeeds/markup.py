@@ -11,12 +11,15 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
 
 from mkfeeds.model import Link
 from mkfeeds.urls import BadURL, absolute_url
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -39,7 +42,16 @@ _URL_ATTRIBUTES = frozenset({"href", "src"})
 
 @lru_cache(maxsize=2)
 def _markdown(raw_html: bool = True) -> MarkdownIt:
+    from markdown_it import MarkdownIt  # 50 ms to import: only when a body is rendered, not for
+                                        # a rebuild whose bodies all come from the cache
     return MarkdownIt("commonmark", {"html": raw_html})
+
+
+def prepare() -> None:
+    """Import the Markdown library and build its parsers now (before forking workers
+    that render bodies, so that each need not)."""
+    _markdown(True)
+    _markdown(False)
 
 
 # Raw HTML tags a body may carry. Sanitizing is superlinear in nesting depth (20,000
