@@ -8,9 +8,9 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from mkfeeds.config import CustomFeed, Settings

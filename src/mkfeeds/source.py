@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import errno
 import marshal
-from array import array
 import os
 import re
 import signal
 import stat
-from operator import itemgetter
+from array import array
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
