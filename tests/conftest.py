@@ -95,3 +95,19 @@ def cached(make_settings, tmp_path: Path):
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite tests/golden/*/expected/ from the current output.")
+
+
+def index_mirrors_table(cache_path: Path) -> bool:
+    """The cache's index file holds exactly the table's rows (but entries and bodies),
+    for the table's generation: what a build that trusts it reads instead of the table."""
+    import sqlite3
+
+    from mkfeeds import cache, rowindex
+
+    with sqlite3.connect(cache_path) as db:
+        generation = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        rows = db.execute(f"SELECT rel, size, mtime_ns, digest, checked_ns, "
+                          f"{', '.join('k_' + n for n in cache.KEY_COLUMNS)} FROM files ORDER BY rel").fetchall()
+    db.close()
+    index = rowindex.read(rowindex.path_for(cache_path), generation, cache.KEY_AT + len(cache.KEY_COLUMNS))
+    return index is not None and list(zip(*index.columns)) == rows

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from conftest import NOW, article_text, write_tree
+from conftest import NOW, article_text, index_mirrors_table, write_tree
 
-from mkfeeds import cache, loading
+from mkfeeds import cache, loading, rowindex
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.cli import cli
 from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, Image, Link, Problem
@@ -75,10 +75,12 @@ def forget_last_build(tmp_path: Path) -> None:
 
 def tamper(tmp_path: Path, statement: str) -> None:
     """Change the cache behind mkfeeds' back, and forget the last build, so that the next
-    build reads the cache (not up to date)."""
+    build reads the cache (not up to date). The index file mirrors the table as mkfeeds
+    left it: it goes too, or the next build would read the rows from it, undamaged."""
     with sqlite3.connect(tmp_path / "cache.sqlite") as db:
         db.execute(statement)
     db.close()
+    rowindex.path_for(tmp_path / "cache.sqlite").unlink(missing_ok=True)
     forget_last_build(tmp_path)
 
 
@@ -609,6 +611,7 @@ def test_damage_found_while_reading_the_rows_falls_back_to_a_full_build(tree, ca
     assert len(data) > 40 * 4096
     data[20 * 4096:] = b"\x5a" * (len(data) - 20 * 4096)
     path.write_bytes(bytes(data))
+    rowindex.path_for(path).unlink()  # else the rows come from it (see the next test)
     forget_last_build(tmp_path)
     parsed.clear()
     result = build(cached(), NOW)
@@ -633,3 +636,102 @@ def test_values_of_the_wrong_type_in_the_table_count_as_damage(tree, cached, par
     assert result.published == 3
     assert sorted(parsed) == sorted(s.rel for s in discover(tree))
     assert any("damaged" in m for m in warnings_of(caplog))
+
+
+# --- the index file beside the cache ---------------------------------------------------------
+
+def index_file(tmp_path: Path) -> Path:
+    return rowindex.path_for(tmp_path / "cache.sqlite")
+
+
+def test_a_rebuild_reads_the_rows_from_the_index_not_the_table(tree, cached, parsed, tmp_path, monkeypatch):
+    age_tree(tree)
+    build(cached(), NOW)
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+    forget_last_build(tmp_path)
+    parsed.clear()
+    monkeypatch.setattr(cache.BuildCache, "rows", lambda self: pytest.fail("the table was walked"))
+    build(cached(output=tmp_path / "again"), NOW)
+    assert parsed == []
+    assert outputs(tmp_path / "again") == outputs(tmp_path / "out")
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda data: data[:-1],  # cut short
+    lambda data: data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1:],  # a bit flipped
+    lambda data: data[:len(rowindex.FORMAT)] + b"f" * 32 + data[len(rowindex.FORMAT) + 32:],  # another generation
+    lambda data: b"mkfeeds row index 0\n" + data[len(rowindex.FORMAT):],  # another format
+    lambda data: b"",
+    lambda data: b"not an index",
+])
+def test_an_index_that_is_not_this_tables_is_ignored_and_written_again(tree, cached, parsed, tmp_path, spoil, caplog):
+    age_tree(tree)
+    build(cached(), NOW)
+    index_file(tmp_path).write_bytes(spoil(index_file(tmp_path).read_bytes()))
+    forget_last_build(tmp_path)
+    parsed.clear()
+    build(cached(output=tmp_path / "again"), NOW)
+    assert parsed == []  # the rows came from the table
+    assert outputs(tmp_path / "again") == outputs(tmp_path / "out")
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+    assert warnings_of(caplog) == []  # an optimisation, not a problem to report
+
+
+def test_the_index_follows_edits_additions_and_deletions(tree, cached, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    (tree / "a.txt").write_text(article_text(title="Alpha again", webUrl="https://news.example.org/a/"))
+    (tree / "sub" / "c.md").unlink()
+    write_tree(tree, {"new.txt": article_text(title="New", webUrl="https://news.example.org/new/")})
+    age_tree(tree)
+    build(cached(), NOW)
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+    build(cached(output=tmp_path / "fresh", cache=None), NOW)
+    forget_last_build(tmp_path)
+    build(cached(output=tmp_path / "warm"), NOW)
+    assert outputs(tmp_path / "warm") == outputs(tmp_path / "fresh")
+
+
+def test_an_unwritable_index_costs_only_the_speed(tree, cached, parsed, tmp_path, monkeypatch):
+    age_tree(tree)
+
+    def refuse(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rowindex, "write", refuse)
+    build(cached(), NOW)
+    assert not index_file(tmp_path).exists()
+    monkeypatch.undo()
+    forget_last_build(tmp_path)
+    parsed.clear()
+    build(cached(output=tmp_path / "again"), NOW)
+    assert parsed == [] and index_mirrors_table(tmp_path / "cache.sqlite")
+
+
+def test_a_changed_fingerprint_empties_the_index_with_the_table(tree, cached, parsed, tmp_path):
+    age_tree(tree)
+    build(cached(), NOW)
+    parsed.clear()
+    build(cached(site_url="https://elsewhere.example.org/"), NOW)
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree))
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"b": ("b", 9, 9, b"d" * 16, 9) + ("id-b",) + (None,) * 11},  # replaced
+    {"a": None},  # dropped
+    {"0": ("0", 1, 1, b"d" * 16, 1) + ("id-0",) + (None,) * 11, "c": None},  # added first, dropped last
+])
+def test_index_updates_are_those_of_the_table(changes):
+    rows = [(rel, 1, 2, b"x" * 16, 3) + (f"id-{rel}",) + ("v",) * 11 for rel in "abc"]
+    index = rowindex.RowIndex([list(column) for column in zip(*rows)])
+    restated = {"a": (5, 6, 7)}
+    expected = {row[0]: row for row in rows}
+    expected["a"] = ("a", 5, 6, b"x" * 16, 7) + expected["a"][5:]
+    for rel, row in changes.items():
+        if row is None:
+            expected.pop(rel)
+        else:
+            expected[rel] = row
+    assert list(zip(*index.updated(changes, restated).columns)) == [expected[rel] for rel in sorted(expected)]

@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import NOW, article_text, write_tree
+from conftest import NOW, article_text, index_mirrors_table, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mkfeeds import loading, rendering
+from mkfeeds import loading, rendering, rowindex
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.config import Settings
 from mkfeeds.model import Problem
@@ -119,13 +119,16 @@ def test_cold_warm_serial_and_parallel_builds_write_the_same_bytes(
     reference = built("serial")
     assert built("parallel", jobs=2) == reference
     assert built("cold", jobs=2, cache=cache) == reference
+    assert index_mirrors_table(cache)
     assert built("warm", jobs=1, cache=cache) == reference
 
     apply(root / "in", edits)
     reference = built("serial-after")
     assert built("warm-parallel-after", jobs=2, cache=cache) == reference
+    assert index_mirrors_table(cache)
     backdate(root / "in")
     assert built("warm-serial-after", jobs=1, cache=cache) == reference
+    assert index_mirrors_table(cache)
 
 
 # --- parallel rendering ----------------------------------------------------------------------
@@ -266,6 +269,7 @@ def test_cached_rows_decoded_while_workers_run_fall_back_on_the_file(many, paral
     with sqlite3.connect(cache) as db:
         db.execute("UPDATE files SET k_draft = 'maybe' WHERE rel = '3/003.txt'")
     db.close()
+    rowindex.path_for(cache).unlink()  # else the rows come from it, undamaged
     for name in ("0/000.txt", "1/001.txt"):  # changed files: the pool starts
         path = many / "in" / name
         stamp = path.stat().st_mtime_ns - 10**10  # older than the cache, yet another stamp

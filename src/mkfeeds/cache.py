@@ -26,6 +26,10 @@ again show mostly articles it did not change).
   else's database) raises ``CacheUnavailable`` with a one-line reason: the build goes on
   without it. A damaged mkfeeds cache is replaced; a file that is not one is left alone.
 
+Beside it, ``<cache>.index`` holds the same rows without their entries and bodies as a
+few columns, which a rebuild reads in one go instead of walking the table (``rowindex``;
+used only when it is this very table's, by a generation both record).
+
 This module only stores and decodes; ``loading`` decides what to reuse.
 """
 
@@ -37,6 +41,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import sqlite3
 import sys
 import types
@@ -47,6 +52,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from mkfeeds import rowindex
 from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, Problem
 
 SCHEMA_VERSION = 4  # the table layout and the JSON shape of a row; bump on any change
@@ -521,7 +527,7 @@ def digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-_OUTCOME_MODULES = ("loading", "source", "mapping", "model", "cache", "markup")  # markup: the bodies
+_OUTCOME_MODULES = ("loading", "source", "mapping", "model", "cache", "rowindex", "markup")  # markup: the bodies
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.(\w+))?[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)"
                      rb"|import[ \t]+mkfeeds\.(\w+))", re.MULTILINE)
 
@@ -641,6 +647,13 @@ class BuildCache:
         self.path = path
         self.reset_reason: str | None = None  # set when the rows were dropped (new fingerprint...)
         self.damage: str | None = None  # set when a damaged file was replaced by this one
+        self._index_path = rowindex.path_for(path)
+        self._index: rowindex.RowIndex | None = None  # the rows as the last build left them
+        self._put: dict[str, tuple | None] = {}  # this build's rows, for the index (None: dropped)
+        self._restated: dict[str, tuple[int, int, int]] = {}
+        self._shared: dict[Any, Any] = {}
+        self._empty = False  # the table is new or emptied: its index is empty, whatever the file says
+        self._index_current = False  # the index file is this table's, as it still is
         self._db = _connect(path)
         try:
             self._open(key)
@@ -675,10 +688,13 @@ class BuildCache:
         stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
         if stored.get("fingerprint") != key:
             db.execute("DELETE FROM files")
+            db.execute("DELETE FROM meta WHERE key = 'generation'")  # no index file is this table's now
+            self._empty = True
             self.reset_reason = "the mkfeeds version, its rules, the settings or the input folder changed"
         self._set_meta(key)
 
     def _create(self) -> None:
+        self._empty = True
         self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         for statement in _CREATE.split(";"):
@@ -699,6 +715,19 @@ class BuildCache:
             if not batch:
                 return
             yield from batch
+
+    def row_index(self) -> rowindex.RowIndex | None:
+        """The rows (as ``rows`` gives them) from the index file, when it is this
+        table's; None: walk the table with ``rows``."""
+        if self._index is None:
+            if self._empty:
+                self._index = rowindex.RowIndex.empty(KEY_AT + len(KEY_COLUMNS))
+            else:
+                found = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                if found and type(found[0]) is str:
+                    self._index = rowindex.read(self._index_path, found[0], KEY_AT + len(KEY_COLUMNS))
+                    self._index_current = self._index is not None
+        return self._index
 
     def key(self, rel: str) -> tuple | None:
         found = self._row(f"SELECT {_KEY_SELECT} FROM files WHERE rel = ?", rel)
@@ -725,28 +754,82 @@ class BuildCache:
 
     def put(self, rows: list[tuple[str, int, int, bytes, int, tuple, str | None]]) -> None:
         marks = ", ".join("?" * (6 + len(KEY_COLUMNS)))
-        self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL)",
-                    [row[:5] + row[5] + row[6:] for row in rows])
+        written = self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL)",
+                              [row[:5] + row[5] + row[6:] for row in rows])
+        self._index_current = self._index_current and not written
+        share = self._shared.setdefault  # a value many rows have is held once (a 100,000-row build)
+        for (rel, size, mtime_ns, text_digest, checked_ns, id_, published, draft, author, author_url, topics,
+             sections, quality, heat, kind, provider_key, problems, _) in written:
+            self._put[rel] = (  # as the index holds it: no entry
+                rel, size, mtime_ns, text_digest, checked_ns, id_, published, draft, share(author, author),
+                share(author_url, author_url), share(topics, topics), share(sections, sections), quality, heat,
+                share(kind, kind), share(provider_key, provider_key), problems)
+            self._restated.pop(rel, None)
 
-    def _write(self, statement: str, rows: list[tuple]) -> None:
+    def _write(self, statement: str, rows: list[tuple]) -> list[tuple]:
         """SQLite holds UTF-8 text only: a row with an unpaired surrogate (from a file
         name that is not UTF-8) is left out, so that file is simply not cached. Rare:
         the rows are checked only when a batch fails (each statement of the batch is
-        idempotent, so running the rest again is harmless)."""
+        idempotent, so running the rest again is harmless). Returns the rows written."""
         try:
             self._db.executemany(statement, rows)
         except UnicodeEncodeError:
-            self._db.executemany(statement, [row for row in rows if _utf8(row)])
+            rows = [row for row in rows if _utf8(row)]
+            self._db.executemany(statement, rows)
+        return rows
 
     def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
         """(size, mtime_ns, checked_ns, rel): the file's text was confirmed unchanged."""
-        self._write("UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", list(rows))
+        written = self._write("UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", list(rows))
+        self._index_current = self._index_current and not written
+        for size, mtime_ns, checked_ns, rel in written:
+            row = self._put.get(rel)
+            if row is not None:  # put by this build, then confirmed: not so far, but exact either way
+                self._put[rel] = (rel, size, mtime_ns, row[3], checked_ns) + row[KEY_AT:]
+            else:
+                self._restated[rel] = (size, mtime_ns, checked_ns)
 
     def drop(self, rels: Iterable[str]) -> None:
-        self._write("DELETE FROM files WHERE rel = ?", [(r,) for r in rels])
+        written = self._write("DELETE FROM files WHERE rel = ?", [(r,) for r in rels])
+        self._index_current = self._index_current and not written
+        for (rel,) in written:
+            self._put[rel] = None
+            self._restated.pop(rel, None)
+
+    def settle_index(self) -> None:
+        """Write the index file of the rows as they now are (see ``rowindex``), under a
+        new generation that this transaction records: once a build has written its rows,
+        before it renders, so that what the index took is freed early. A build that
+        changed no row keeps the index it read. A write after this one makes ``commit``
+        settle again (from the table)."""
+        if self._index_current and not self._put and not self._restated:
+            return
+        generation = secrets.token_hex(16)
+        try:
+            rows = self._index.updated(self._put, self._restated) if self._index is not None \
+                else self._index_from_table()
+            rowindex.write(self._index_path, rows, generation)
+            written = True
+        except (OSError, MemoryError, ValueError, OverflowError):
+            written = False  # no index, or an older one: its generation is not the table's
+        self._index, self._put, self._restated, self._shared = None, {}, {}, {}
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+        self._index_current = written
 
     def commit(self) -> None:
+        self.settle_index()
         self._db.execute("COMMIT")
+
+    def _index_from_table(self) -> rowindex.RowIndex:
+        """The rows, read from the table (after a build that found no index for it)."""
+        columns: list[list[Any]] = [[] for _ in range(KEY_AT + len(KEY_COLUMNS))]
+        share = self._shared.setdefault  # one string per distinct name, not one per row
+        cursor = self._db.execute(
+            f"SELECT rel, size, mtime_ns, digest, checked_ns, {_KEY_SELECT} FROM files ORDER BY rel")
+        while batch := cursor.fetchmany(1024):
+            for position, (column, values) in enumerate(zip(columns, zip(*batch))):
+                column.extend(map(share, values, values) if position in rowindex.SHARED else values)
+        return rowindex.RowIndex(columns)
 
     def close(self) -> None:
         """Close; anything not committed is rolled back."""

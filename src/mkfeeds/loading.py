@@ -416,7 +416,6 @@ class _Loader:
         self.cache: Any = None
         self.entry_texts: dict[int, str] = {}  # entries as JSON, for rows not in the cache
         self.late_problems: list[Problem] = []
-        self.stale: list[str] = []
         self.hits: list[tuple[int, tuple]] = []  # cached rows to decode: (position, key columns)
         self.retry: list[int] = []  # positions whose row did not decode
 
@@ -492,7 +491,7 @@ class _Loader:
         retry = self.retry + self.decode_hits()
         if retry:  # rows that did not decode: read those files again
             self.load(sorted(retry))
-        self.stale = stale
+        self.settle(stale)
         assert all(o is not None for o in self.outcomes)
         return self.outcomes  # type: ignore[return-value]
 
@@ -534,12 +533,23 @@ class _Loader:
             progress(hits % PROGRESS_STEP)
         return failed
 
+    def settle(self, stale: list[str]) -> None:
+        """The rows are written: drop those of vanished files, and write the cache's index
+        now, which frees what it took before the feeds are rendered."""
+        if self.cache is None:
+            return
+        try:
+            self.cache.drop(stale)
+            self.cache.settle_index()
+        except sqlite3.Error as exc:
+            self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
+                            "the next build reads the changed articles again")
+
     def close(self, commit: bool) -> None:
         if self.cache is None:
             return
         try:
             if commit:
-                self.cache.drop(self.stale)
                 self.cache.commit()
         except sqlite3.Error as exc:
             self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
@@ -567,9 +577,48 @@ class _Loader:
                   + ("" if self.cache is not None else " and the cache is not written"))
 
     def reuse(self) -> tuple[list[int], list[str]]:
-        """Walk the cached rows and the sources together, both sorted by path: take
-        what is unchanged (in ``hits``, decoded later: while workers read the rest, if
-        they do), list what needs reading, and the rows of vanished files."""
+        """Compare the sources with the cached rows: take what is unchanged (in
+        ``hits``, decoded later: while workers read the rest, if they do), list what
+        needs reading, and the rows of vanished files. The rows come from the cache's
+        index file when it has one for this table (``rowindex``), else from the table."""
+        index = self.cache.row_index()
+        if index is not None:
+            return self.reuse_indexed(index.columns)
+        return self.reuse_rows()
+
+    def reuse_indexed(self, columns: list[list[Any]]) -> tuple[list[int], list[str]]:
+        from mkfeeds.cache import KEY_AT, RACY_NS
+
+        sources, known, hits, text_digests = self.sources, self.known, self.hits, self.text_digests
+        rels, sizes, mtimes, digests, checked = columns[:KEY_AT]
+        keys = list(zip(*columns[KEY_AT:]))
+        source_rels = [source.rel for source in sources]
+        stale: list[str] = []
+        if source_rels == rels:  # the same files as last time: the usual case
+            positions: Any = range(len(rels))
+        else:
+            at = dict(zip(rels, range(len(rels))))
+            positions = [at.get(rel) for rel in source_rels]
+            listed = set(source_rels)
+            stale = [rel for rel in rels if rel not in listed]
+        work: list[int] = []
+        for i, j in enumerate(positions):
+            if j is None:
+                work.append(i)
+                continue
+            source = sources[i]
+            mtime_ns = mtimes[j]
+            if sizes[j] == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked[j] - RACY_NS:
+                hits.append((i, keys[j]))
+                text_digests[i] = digests[j]
+            else:
+                work.append(i)  # changed, or changed too recently to trust the stat alone
+                known[i] = digests[j]
+        return work, stale
+
+    def reuse_rows(self) -> tuple[list[int], list[str]]:
+        """``reuse`` from the table: its rows and the sources walked together, both
+        sorted by path."""
         from mkfeeds.cache import KEY_AT, RACY_NS
 
         sources, known, hits, text_digests = self.sources, self.known, self.hits, self.text_digests
