@@ -735,3 +735,20 @@ def test_index_updates_are_those_of_the_table(changes):
         else:
             expected[rel] = row
     assert list(zip(*index.updated(changes, restated).columns)) == [expected[rel] for rel in sorted(expected)]
+
+
+def test_a_write_after_the_index_was_settled_is_in_the_index_too(tmp_path):
+    """Rows written after ``settle_index`` (none are, in a build) still reach the index:
+    the commit reads them from the table."""
+    path = tmp_path / "cache.sqlite"
+    store = cache.open_cache(path, "key")
+    row = ("a.txt", 1, 2, b"d" * 16, 3, ("https://n.example/a", "2024-01-01T00:00:00+00:00", 0) + (None,) * 9, None)
+    store.put([row])
+    store.settle_index()
+    store.put([("b.txt",) + row[1:]])
+    store.commit()
+    store.close()
+    assert index_mirrors_table(path)
+    with sqlite3.connect(path) as db:
+        assert [r for (r,) in db.execute("SELECT rel FROM files ORDER BY rel")] == ["a.txt", "b.txt"]
+    db.close()

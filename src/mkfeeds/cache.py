@@ -805,14 +805,15 @@ class BuildCache:
         if self._index_current and not self._put and not self._restated:
             return
         generation = secrets.token_hex(16)
+        base = self.row_index() if self._index is None and self._empty else self._index  # a new table: no read
         try:
-            rows = self._index.updated(self._put, self._restated) if self._index is not None \
-                else self._index_from_table()
+            rows = base.updated(self._put, self._restated) if base is not None else self._index_from_table()
             rowindex.write(self._index_path, rows, generation)
             written = True
         except (OSError, MemoryError, ValueError, OverflowError):
             written = False  # no index, or an older one: its generation is not the table's
         self._index, self._put, self._restated, self._shared = None, {}, {}, {}
+        self._empty = False  # from now on, the rows are in the table (and in the file, if written)
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
         self._index_current = written
 
