@@ -752,3 +752,16 @@ def test_a_write_after_the_index_was_settled_is_in_the_index_too(tmp_path):
     with sqlite3.connect(path) as db:
         assert [r for (r,) in db.execute("SELECT rel FROM files ORDER BY rel")] == ["a.txt", "b.txt"]
     db.close()
+
+
+def test_the_index_is_written_through_a_new_temporary_file_and_leftovers_go(tree, cached, tmp_path):
+    age_tree(tree)
+    leftover = tmp_path / "cache.sqlite.index.dead.tmp"  # a build killed while writing it
+    leftover.write_bytes(b"half")
+    elsewhere = tmp_path / "precious"
+    elsewhere.write_text("keep")
+    (tmp_path / f"cache.sqlite.index.{os.getpid()}.tmp").symlink_to(elsewhere)  # a trap at a guessable name
+    build(cached(), NOW)
+    assert elsewhere.read_text() == "keep"
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+    assert sorted(p.name for p in tmp_path.glob("cache.sqlite.index*")) == ["cache.sqlite.index"]

@@ -19,8 +19,10 @@ and checked against its key.
 
 from __future__ import annotations
 
+import glob
 import marshal
 import os
+import tempfile
 import zlib
 from array import array
 from bisect import bisect_left
@@ -90,9 +92,18 @@ def write(path: Path, index: RowIndex, generation: str) -> None:
     """Write ``index`` for the table of this ``generation`` (replacing the file at once):
     a header, then each column marshalled (one at a time: no copy of the whole in
     memory) after its length, then the CRC-32 of what follows the header."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    # Files left by a build killed while writing: the caller holds the cache's write lock,
+    # so no other build is writing one now.
+    for leftover in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+    # A new file of its own (O_EXCL): never a link someone left at a name we would choose.
+    descriptor, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    temporary = Path(name)
     try:
-        with open(temporary, "wb") as handle:
+        with open(descriptor, "wb") as handle:
             handle.write(FORMAT + generation.encode("ascii") + b"\n")
             crc = 0
             for position, column in enumerate(index.columns):
