@@ -4,12 +4,13 @@ in one go.
 A rebuild compares every article file with its row and decodes every unchanged row's
 key. Fetched from SQLite row by row, 100,000 rows cost ~1 s of the one process that
 does it, most of a rebuild after a small change; read as a few columns from one file,
-~0.1 s. The file (``<cache>.index``) holds what the ``files`` table holds but the
+~0.2 s. The file (``<cache>.index``) holds what the ``files`` table holds but the
 entries and bodies (path, size, mtime, digest, checked time and the key columns), as the
-last committed build left it. ``BuildCache`` applies each of its writes to it and writes
-it just before it commits, with a random generation that the same transaction stores in
-the table's ``meta``: a build uses the file only when the generations agree and its
-checksum holds, and otherwise walks the table as before.
+last committed build left it. ``BuildCache`` applies each of its writes to the index it
+read and writes the result once the build's rows are written (``settle_index``), with a
+random generation that the same transaction stores in the table's ``meta``: a build uses
+the file only when the generations agree and its checksum holds, and otherwise walks
+the table as before (and then writes a new index).
 
 It is data, like the cache: marshalled lists of strings, numbers and bytes (marshal runs
 no code), in a checksummed file, checked for shape before use; every key it gives still
