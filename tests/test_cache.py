@@ -587,6 +587,13 @@ def test_rows_that_do_not_decode_exactly_are_treated_as_missing(encoded):
     assert cache.decode_outcome("sub/a.txt", encoded) is None
 
 
+def test_a_key_whose_date_has_no_offset_is_damage_even_before_its_entry_is_read():
+    """The selection compares every key's date with the clock: a naive one would fail it."""
+    decode = cache.outcome_decoder()
+    assert decode("sub/a.txt", GOOD_KEY) is not None
+    assert decode("sub/a.txt", key_with(published="2024-03-04T11:32:00")) is None
+
+
 def test_a_good_row_decodes():
     assert cache.decode_outcome("sub/a.txt", row()) == FileOutcome("sub/a.txt", full_entry(), ())
 
