@@ -109,5 +109,5 @@ def index_mirrors_table(cache_path: Path) -> bool:
         rows = db.execute(f"SELECT rel, size, mtime_ns, digest, checked_ns, "
                           f"{', '.join('k_' + n for n in cache.KEY_COLUMNS)} FROM files ORDER BY rel").fetchall()
     db.close()
-    index = rowindex.read(rowindex.path_for(cache_path), generation, cache.KEY_AT + len(cache.KEY_COLUMNS))
+    index = rowindex.read(rowindex.path_for(cache_path), generation, cache.ROW_WIDTH)
     return index is not None and list(zip(*index.columns)) == rows

@@ -112,9 +112,9 @@ INDEX = "index.html"
 
 def list_sources(settings: Settings) -> list[SourceFile]:
     """The article files, listed on as many cores as the build may use."""
-    from mkfeeds.loading import available_cpus
+    from mkfeeds.loading import allowed_processes
 
-    return discover(settings.input, settings.jobs or available_cpus())
+    return discover(settings.input, allowed_processes(settings))
 
 
 def check_input_folder(settings: Settings) -> None:

@@ -27,7 +27,7 @@ again show mostly articles it did not change).
   without it. A damaged mkfeeds cache is replaced; a file that is not one is left alone.
 
 Beside it, ``<cache>.index`` holds the same rows without their entries and bodies as a
-few columns, which a rebuild reads in one go instead of walking the table (``rowindex``;
+few columns, which a rebuild reads in one go instead of reading the table (``rowindex``;
 used only when it is this very table's, by a generation both record).
 
 This module only stores and decodes; ``loading`` decides what to reuse.
@@ -636,7 +636,13 @@ CREATE TABLE files (
 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 """.replace("{KEY}", ",\n    ".join(f"k_{name}" for name in KEY_COLUMNS))  # no type: values kept as given
 _KEY_SELECT = ", ".join(f"k_{name}" for name in KEY_COLUMNS)
-KEY_AT = 5  # where the key columns start in a row from ``BuildCache.rows``
+KEY_AT = 5  # where the key columns start in a row of ``BuildCache.row_index``
+ROW_WIDTH = KEY_AT + len(KEY_COLUMNS)
+_ROWS = f"SELECT rel, size, mtime_ns, digest, checked_ns, {_KEY_SELECT} FROM files ORDER BY rel"
+# Key columns with few distinct values (names, lists of names, problems): the index holds
+# and stores each value once, the rows pointing at it.
+SHARED_COLUMNS = frozenset(KEY_AT + KEY_COLUMNS.index(name) for name in (
+    "author", "author_url", "topics", "sections", "kind", "provider_key", "problems"))
 
 
 class BuildCache:
@@ -653,7 +659,7 @@ class BuildCache:
         self._restated: dict[str, tuple[int, int, int]] = {}
         self._shared: dict[Any, Any] = {}
         self._empty = False  # the table is new or emptied: its index is empty, whatever the file says
-        self._index_current = False  # the index file is this table's, as it still is
+        self._index_current = False  # the index read is the file's, this table's before any write
         self._db = _connect(path)
         try:
             self._open(key)
@@ -704,29 +710,23 @@ class BuildCache:
     def _set_meta(self, key: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (key,))
 
-    def rows(self) -> Iterator[tuple]:
-        """Every row, sorted by ``rel`` (code points, as Python sorts strings), as one flat
-        tuple: rel, size, mtime_ns, digest, checked_ns, then the ``KEY_COLUMNS`` (from
-        position ``KEY_AT``); not the entry."""
-        cursor = self._db.execute(
-            f"SELECT rel, size, mtime_ns, digest, checked_ns, {_KEY_SELECT} FROM files ORDER BY rel")
-        while True:
-            batch = cursor.fetchmany(1024)
-            if not batch:
-                return
-            yield from batch
-
-    def row_index(self) -> rowindex.RowIndex | None:
-        """The rows (as ``rows`` gives them) from the index file, when it is this
-        table's; None: walk the table with ``rows``."""
+    def row_index(self) -> rowindex.RowIndex:
+        """Every row (rel, size, mtime_ns, digest, checked_ns, then the ``KEY_COLUMNS``
+        from position ``KEY_AT``; not the entry), sorted by ``rel``: from the index file
+        when it is this table's, else read from the table. Raises ``ValueError`` for rows
+        whose paths, stats or digests are not of their types (a damaged table)."""
         if self._index is None:
             if self._empty:
-                self._index = rowindex.RowIndex.empty(KEY_AT + len(KEY_COLUMNS))
+                self._index = rowindex.RowIndex.empty(ROW_WIDTH)
             else:
                 found = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
                 if found and type(found[0]) is str:
-                    self._index = rowindex.read(self._index_path, found[0], KEY_AT + len(KEY_COLUMNS))
+                    self._index = rowindex.read(self._index_path, found[0], ROW_WIDTH)
                     self._index_current = self._index is not None
+                if self._index is None:
+                    self._index = self._index_from_table()
+                    if not rowindex.plausible(self._index.columns):
+                        raise ValueError("rows whose values are not of their types")
         return self._index
 
     def key(self, rel: str) -> tuple | None:
@@ -756,15 +756,13 @@ class BuildCache:
         marks = ", ".join("?" * (6 + len(KEY_COLUMNS)))
         written = self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL)",
                               [row[:5] + row[5] + row[6:] for row in rows])
-        self._index_current = self._index_current and not written
         share = self._shared.setdefault  # a value many rows have is held once (a 100,000-row build)
-        for (rel, size, mtime_ns, text_digest, checked_ns, id_, published, draft, author, author_url, topics,
-             sections, quality, heat, kind, provider_key, problems, _) in written:
-            self._put[rel] = (  # as the index holds it: no entry
-                rel, size, mtime_ns, text_digest, checked_ns, id_, published, draft, share(author, author),
-                share(author_url, author_url), share(topics, topics), share(sections, sections), quality, heat,
-                share(kind, kind), share(provider_key, provider_key), problems)
-            self._restated.pop(rel, None)
+        for written_row in written:
+            row = list(written_row[:ROW_WIDTH])  # as the index holds it: no entry, no body
+            for position in SHARED_COLUMNS:
+                row[position] = share(row[position], row[position])
+            self._put[row[0]] = tuple(row)
+            self._restated.pop(row[0], None)
 
     def _write(self, statement: str, rows: list[tuple]) -> list[tuple]:
         """SQLite holds UTF-8 text only: a row with an unpaired surrogate (from a file
@@ -780,9 +778,8 @@ class BuildCache:
 
     def restat(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
         """(size, mtime_ns, checked_ns, rel): the file's text was confirmed unchanged."""
-        written = self._write("UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", list(rows))
-        self._index_current = self._index_current and not written
-        for size, mtime_ns, checked_ns, rel in written:
+        for size, mtime_ns, checked_ns, rel in self._write(
+                "UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE rel = ?", list(rows)):
             row = self._put.get(rel)
             if row is not None:  # put by this build, then confirmed: not so far, but exact either way
                 self._put[rel] = (rel, size, mtime_ns, row[3], checked_ns) + row[KEY_AT:]
@@ -790,9 +787,7 @@ class BuildCache:
                 self._restated[rel] = (size, mtime_ns, checked_ns)
 
     def drop(self, rels: Iterable[str]) -> None:
-        written = self._write("DELETE FROM files WHERE rel = ?", [(r,) for r in rels])
-        self._index_current = self._index_current and not written
-        for (rel,) in written:
+        for (rel,) in self._write("DELETE FROM files WHERE rel = ?", [(r,) for r in rels]):
             self._put[rel] = None
             self._restated.pop(rel, None)
 
@@ -801,14 +796,13 @@ class BuildCache:
         new generation that this transaction records: once a build has written its rows,
         before it renders, so that what the index took is freed early. A build that
         changed no row keeps the index it read. A write after this one makes ``commit``
-        settle again (from the table)."""
+        settle again."""
         if self._index_current and not self._put and not self._restated:
             return
         generation = secrets.token_hex(16)
-        base = self.row_index() if self._index is None and self._empty else self._index  # a new table: no read
         try:
-            rows = base.updated(self._put, self._restated) if base is not None else self._index_from_table()
-            rowindex.write(self._index_path, rows, generation)
+            rows = self.row_index().updated(self._put, self._restated)
+            rowindex.write(self._index_path, rows, generation, SHARED_COLUMNS)
             written = True
         except (OSError, MemoryError, ValueError, OverflowError):
             written = False  # no index, or an older one: its generation is not the table's
@@ -822,14 +816,13 @@ class BuildCache:
         self._db.execute("COMMIT")
 
     def _index_from_table(self) -> rowindex.RowIndex:
-        """The rows, read from the table (after a build that found no index for it)."""
-        columns: list[list[Any]] = [[] for _ in range(KEY_AT + len(KEY_COLUMNS))]
+        """The rows, read from the table (SQLite sorts text as Python does: by code point)."""
+        columns: list[list[Any]] = [[] for _ in range(ROW_WIDTH)]
         share = self._shared.setdefault  # one string per distinct name, not one per row
-        cursor = self._db.execute(
-            f"SELECT rel, size, mtime_ns, digest, checked_ns, {_KEY_SELECT} FROM files ORDER BY rel")
+        cursor = self._db.execute(_ROWS)
         while batch := cursor.fetchmany(1024):
             for position, (column, values) in enumerate(zip(columns, zip(*batch))):
-                column.extend(map(share, values, values) if position in rowindex.SHARED else values)
+                column.extend(map(share, values, values) if position in SHARED_COLUMNS else values)
         return rowindex.RowIndex(columns)
 
     def close(self) -> None:

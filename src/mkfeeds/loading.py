@@ -19,9 +19,7 @@ are equal; ``tests/test_incremental.py`` checks that, and the bytes of the feeds
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
-import operator
 import os
 import sqlite3
 import sys
@@ -186,8 +184,13 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def allowed_processes(settings: Settings) -> int:
+    """How many processes a build may use: ``--jobs``, or all cores (0)."""
+    return settings.jobs or available_cpus()
+
+
 def _processes(settings: Settings, items: int) -> int:
-    wanted = settings.jobs or available_cpus()
+    wanted = allowed_processes(settings)
     if wanted <= 1 or items < PARALLEL_MIN:
         return 1
     return min(wanted, max(1, items // PER_PROCESS_MIN))
@@ -358,8 +361,7 @@ class Loaded:
         try:
             return cache.body(key.source)
         except sqlite3.Error as exc:
-            loader.drop_cache(f"cache {loader.settings.cache} could not be read ({exc}); "
-                              "the rest of the build goes on without it")
+            loader.drop_cache(exc, reading=True)
             return None
 
     def keep_bodies(self, bodies: list[tuple[str, str]]) -> None:
@@ -371,8 +373,7 @@ class Loaded:
         try:
             cache.keep_bodies(bodies)
         except sqlite3.Error as exc:
-            loader.drop_cache(f"cache {loader.settings.cache} could not be updated ({exc}); "
-                              "the next build reads the changed articles again")
+            loader.drop_cache(exc, reading=False)
 
     @property
     def late_problems(self) -> list[Problem]:
@@ -399,8 +400,7 @@ class Loaded:
             try:
                 text = cache.entry_text(key.source)
             except sqlite3.Error as exc:
-                loader.drop_cache(f"cache {loader.settings.cache} could not be read ({exc}); "
-                                  "the rest of the build goes on without it")
+                loader.drop_cache(exc, reading=True)
         return text
 
 
@@ -474,11 +474,17 @@ class _Loader:
                 raise CacheUnavailable(f"{path} is inside the {what} folder {folder}; "
                                        "choose another --cache path")
 
-    def drop_cache(self, message: str) -> None:
+    def drop_cache(self, exc: sqlite3.Error, *, reading: bool) -> None:
+        """Go on without the cache after ``exc`` (reading it, or writing to it)."""
         if self.cache is not None:
             self.cache.close()  # rolls back: the previous cache stays as it was
             self.cache = None
-            self.warn(message)
+            if reading:
+                self.warn(f"cache {self.settings.cache} could not be read ({exc}); "
+                          "the rest of the build goes on without it")
+            else:
+                self.warn(f"cache {self.settings.cache} could not be updated ({exc}); "
+                          "the next build reads the changed articles again")
 
     # -- the build -----------------------------------------------------------------------------
 
@@ -549,8 +555,7 @@ class _Loader:
             self.cache.drop(stale)
             self.cache.settle_index()
         except sqlite3.Error as exc:
-            self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
-                            "the next build reads the changed articles again")
+            self.drop_cache(exc, reading=False)
 
     def close(self, commit: bool) -> None:
         if self.cache is None:
@@ -559,8 +564,7 @@ class _Loader:
             if commit:
                 self.cache.commit()
         except sqlite3.Error as exc:
-            self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
-                            "the next build reads the changed articles again")
+            self.drop_cache(exc, reading=False)
         finally:
             if self.cache is not None:
                 self.cache.close()
@@ -584,19 +588,14 @@ class _Loader:
                   + ("" if self.cache is not None else " and the cache is not written"))
 
     def reuse(self) -> tuple[list[int], list[str]]:
-        """Compare the sources with the cached rows: take what is unchanged (in
-        ``hits``, decoded later: while workers read the rest, if they do), list what
-        needs reading, and the rows of vanished files. The rows come from the cache's
-        index file when it has one for this table (``rowindex``), else from the table."""
-        index = self.cache.row_index()
-        if index is not None:
-            return self.reuse_indexed(index.columns)
-        return self.reuse_rows()
-
-    def reuse_indexed(self, columns: list[list[Any]]) -> tuple[list[int], list[str]]:
+        """Compare the sources with the cached rows (from the cache's index file when it
+        has one for this table, see ``rowindex``): take what is unchanged (in ``hits``,
+        decoded later: while workers read the rest, if they do), list what needs
+        reading, and the rows of vanished files."""
         from mkfeeds.cache import KEY_AT, RACY_NS
 
         sources, known, hits, text_digests = self.sources, self.known, self.hits, self.text_digests
+        columns = self.cache.row_index().columns
         rels, sizes, mtimes, digests, checked = columns[:KEY_AT]
         keys = list(zip(*columns[KEY_AT:]))
         source_rels = [source.rel for source in sources]
@@ -622,42 +621,6 @@ class _Loader:
                 work.append(i)  # changed, or changed too recently to trust the stat alone
                 known[i] = digests[j]
         return work, stale
-
-    def reuse_rows(self) -> tuple[list[int], list[str]]:
-        """``reuse`` from the table: its rows and the sources walked together, both
-        sorted by path."""
-        from mkfeeds.cache import KEY_AT, RACY_NS
-
-        sources, known, hits, text_digests = self.sources, self.known, self.hits, self.text_digests
-        order = range(len(sources))
-        rels = [source.rel for source in sources]
-        if not all(map(operator.le, rels, itertools.islice(rels, 1, None))):  # discover() sorts them
-            order = sorted(order, key=rels.__getitem__)  # type: ignore[assignment]
-        work: list[int] = []
-        stale: list[str] = []
-        rows = self.cache.rows()
-        row = next(rows, None)
-        for i in order:
-            source = sources[i]
-            rel = source.rel
-            while row is not None and row[0] < rel:
-                stale.append(row[0])
-                row = next(rows, None)
-            if row is None or row[0] != rel:
-                work.append(i)
-                continue
-            _, size, mtime_ns, digest, checked_ns = row[:KEY_AT]
-            if size == source.size and mtime_ns == source.mtime_ns and mtime_ns <= checked_ns - RACY_NS:
-                hits.append((i, row[KEY_AT:]))  # the key alone: the rest of the row can go
-                text_digests[i] = digest
-            else:
-                work.append(i)  # changed, or changed too recently to trust the stat alone
-                known[i] = digest
-            row = next(rows, None)
-        while row is not None:
-            stale.append(row[0])
-            row = next(rows, None)
-        return sorted(work), stale
 
     def load(self, work: list[int]) -> None:
         if not work:
@@ -711,8 +674,7 @@ class _Loader:
             try:
                 key = self.cache.key(source.rel)
             except sqlite3.Error as exc:
-                self.drop_cache(f"cache {self.settings.cache} could not be read ({exc}); "
-                                "the rest of the build goes on without it")
+                self.drop_cache(exc, reading=True)
         outcome = self.key_decoder()(source.rel, key) if key is not None else None
         if outcome is None:
             return process_file(source, self.rules)
@@ -725,5 +687,4 @@ class _Loader:
             self.cache.restat(confirmed)
             self.cache.drop(dropped)
         except sqlite3.Error as exc:
-            self.drop_cache(f"cache {self.settings.cache} could not be updated ({exc}); "
-                            "the next build reads the changed articles again")
+            self.drop_cache(exc, reading=False)

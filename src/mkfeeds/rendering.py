@@ -171,9 +171,9 @@ def _collect_renderings(settings: Settings, specs: list[FeedSpec], pending: list
 
 
 def _processes(settings: Settings, tasks: int) -> int:
-    from mkfeeds.loading import available_cpus
+    from mkfeeds.loading import allowed_processes
 
-    return min(settings.jobs or available_cpus(), tasks)
+    return min(allowed_processes(settings), tasks)
 
 
 _forked: tuple | None = None  # what a worker of ``forked_map`` inherits: (function, parent's pid)

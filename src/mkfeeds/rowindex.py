@@ -9,8 +9,8 @@ entries and bodies (path, size, mtime, digest, checked time and the key columns)
 last committed build left it. ``BuildCache`` applies each of its writes to the index it
 read and writes the result once the build's rows are written (``settle_index``), with a
 random generation that the same transaction stores in the table's ``meta``: a build uses
-the file only when the generations agree and its checksum holds, and otherwise walks
-the table as before (and then writes a new index).
+the file only when the generations agree and its checksum holds, and otherwise reads
+the rows from the table (and then writes a new index).
 
 It is data, like the cache: marshalled lists of strings, numbers and bytes (marshal runs
 no code), in a checksummed file, checked for shape before use; every key it gives still
@@ -34,9 +34,6 @@ from typing import Any
 
 FORMAT = b"mkfeeds row index 1\n"
 DIGEST_SIZE = 16  # ``cache.digest``
-# Columns (by position in a row) with few distinct values: stored once each, the rows
-# holding numbers: author, author URL, topics, sections, kind, provider, problems.
-SHARED = frozenset({8, 9, 10, 11, 14, 15, 16})
 
 
 def path_for(cache_path: Path) -> Path:
@@ -53,9 +50,6 @@ class RowIndex:
     @classmethod
     def empty(cls, width: int) -> RowIndex:
         return cls([[] for _ in range(width)])
-
-    def __len__(self) -> int:
-        return len(self.columns[0])
 
     def updated(self, put: dict[str, tuple | None], restated: dict[str, tuple[int, int, int]]) -> RowIndex:
         """The index after a build's writes: rows put whole (or dropped: None), rows
@@ -89,10 +83,12 @@ class RowIndex:
         return RowIndex(list(zip(*rows)) if rows else [[] for _ in columns])  # tuples: to be written, not changed
 
 
-def write(path: Path, index: RowIndex, generation: str) -> None:
+def write(path: Path, index: RowIndex, generation: str, shared: frozenset[int] = frozenset()) -> None:
     """Write ``index`` for the table of this ``generation`` (replacing the file at once):
     a header, then each column marshalled (one at a time: no copy of the whole in
-    memory) after its length, then the CRC-32 of what follows the header."""
+    memory) after its length, then the CRC-32 of what follows the header. Columns at the
+    ``shared`` positions (few distinct values) are written as a table of values and a
+    number per row."""
     # Files left by a build killed while writing: the caller holds the cache's write lock,
     # so no other build is writing one now.
     for leftover in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
@@ -108,10 +104,12 @@ def write(path: Path, index: RowIndex, generation: str) -> None:
             handle.write(FORMAT + generation.encode("ascii") + b"\n")
             crc = 0
             for position, column in enumerate(index.columns):
-                chunk = len(chunk := marshal.dumps(_encoded(position, column), 2)).to_bytes(8, "big") + chunk
-                handle.write(chunk)
-                crc = zlib.crc32(chunk, crc)
-                del chunk
+                data = marshal.dumps(_encoded(column, position in shared), 2)
+                size = len(data).to_bytes(8, "big")
+                handle.write(size)
+                handle.write(data)
+                crc = zlib.crc32(data, zlib.crc32(size, crc))
+                del data
             handle.write(crc.to_bytes(4, "big"))
         os.replace(temporary, path)
     except BaseException:
@@ -150,13 +148,13 @@ def _read(path: Path, generation: str, width: int) -> RowIndex | None:
             at += 8 + size
         if at != end:
             return None
-    if len({len(column) for column in columns}) != 1 or not _plausible(columns):
+    if len({len(column) for column in columns}) != 1 or not plausible(columns):
         return None
     return RowIndex(columns)
 
 
-def _encoded(position: int, column: list[Any]) -> tuple:
-    if position in SHARED:
+def _encoded(column: list[Any], shared: bool) -> tuple:
+    if shared:
         table: dict[Any, int] = {}
         codes = array("I", [table.setdefault(value, len(table)) for value in column])
         return ("t", list(table), codes.tobytes())
@@ -177,7 +175,7 @@ def _decoded(item: Any) -> list[Any]:
     raise ValueError
 
 
-def _plausible(columns: list[list[Any]]) -> bool:
+def plausible(columns: list[list[Any]]) -> bool:
     """What the walk uses without the decoder's checks: paths, stats and digests."""
     rels, sizes, mtimes, digests, checked = columns[:5]
     return (all(type(rel) is str for rel in rels) and all(map(lt, rels, islice(rels, 1, None)))  # sorted, unique
