@@ -32,14 +32,15 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from mkfeeds import markup, text
-from mkfeeds.build import build, mapping_settings, select
-from mkfeeds.rendering import body_html, with_content
+from mkfeeds.bodies import render_body, with_content
+from mkfeeds.build import build, mapping_settings
+from mkfeeds.select import select
 from mkfeeds.source import load_article
 from mkfeeds.config import Settings
 from mkfeeds.errors import ArticleError
 from mkfeeds.loading import process_file
 from mkfeeds.mapping import body_markdown, map_article
-from mkfeeds.model import Article, Author, Entry, Feed, FeedMeta, FileOutcome, Problem
+from mkfeeds.model import Article, Author, Entry, EntryKey, Feed, FeedMeta, KeyedOutcome, Problem
 from mkfeeds.render import EntryMemo, render_atom, render_json, render_rss
 from mkfeeds.source import SourceFile, parse_article
 
@@ -297,7 +298,7 @@ def test_any_front_matter_through_a_file(document: tuple[dict[str, Any], str, st
         event("published" if outcome.entry is not None else "rejected")
         if outcome.entry is not None:
             entry = outcome.entry
-            _render_and_check([with_content(entry, body_html(entry, load_article(source)))], secret)
+            _render_and_check([with_content(entry, render_body(entry, source).html or "")], secret)
 
 
 FENCED = st.builds(
@@ -407,8 +408,8 @@ def test_full_builds_keep_every_promise(docs: list[tuple[tuple[dict[str, Any], s
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _outcome(entry: Entry) -> FileOutcome:
-    return FileOutcome(entry.source, entry)
+def _outcome(entry: Entry) -> KeyedOutcome:
+    return KeyedOutcome(entry.source, EntryKey.of(entry))
 
 
 def _instant(value: Any) -> float:

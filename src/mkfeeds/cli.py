@@ -84,8 +84,8 @@ def cli() -> None:
 @click.option("--limit", type=click.IntRange(min=0), help="Entries per feed, newest first; 0 = all.  [default: 50]")
 @click.option("--strict/--no-strict", default=None,
               help="Fail, writing nothing, if any article is rejected.")
-@click.option("--cache", type=click.Path(path_type=Path, dir_okay=False),
-              help="Incremental build cache file.  [default: ./.mkfeeds-cache.sqlite]")
+@click.option("--cache", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the state that makes rebuilds cheap.  [default: ./.mkfeeds-cache]")
 @click.option("--no-cache", is_flag=True, default=False, help="Build from scratch; do not read or write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes for cold builds; 0 = all cores.")
 def build_command(no_cache: bool = False, **options: Any) -> None:

@@ -72,7 +72,7 @@ class Settings:
     atom_file: str = "atom.xml"
     json_file: str = "feed.json"
     stylesheet: bool = True
-    cache: Path | None = Path(".mkfeeds-cache.sqlite")
+    cache: Path | None = Path(".mkfeeds-cache")  # the state folder; None: no state kept
     jobs: int = 0  # worker processes for cold builds; 0 = all cores
     content: str = "full"  # main feed: full content or summary only
     taxonomies: tuple[str, ...] = TAXONOMIES  # which taxonomies get their own feeds

@@ -1,5 +1,6 @@
 """Which feeds a build publishes: the main feed, one per taxonomy term, and the custom
-feeds of the config. Pure: entries in, ``FeedSpec``s out, each with its entries chosen.
+feeds of the config. Pure: the publishable entries' keys in, ``FeedSpec``s out, each
+with the keys of the entries it shows (whole entries are decoded only for those).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from operator import attrgetter
 from typing import Callable, Iterable
 
 from mkfeeds.config import CustomFeed, Settings
-from mkfeeds.model import Entry
+from mkfeeds.model import EntryKey, FeedKind
 
 SLUG_MAX = 60
 _NOT_SLUG = re.compile(r"[^\w]+")
@@ -26,11 +27,11 @@ class FeedSpec:
     """One logical feed: where it goes, what it is called, which entries it holds."""
 
     key: str  # "main", "topics/ai", "custom/top-stories"
-    kind: str  # main | taxonomy | custom
+    kind: FeedKind
     folder: str  # output folder relative to the output root, "" or ending in "/"
     title: str
     description: str
-    entries: tuple[Entry, ...]
+    entries: tuple[EntryKey, ...]
     full_content: bool
 
 
@@ -69,11 +70,11 @@ def unique_slugs(names: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def _limited(entries: list[Entry], limit: int) -> tuple[Entry, ...]:
+def _limited(entries: list[EntryKey], limit: int) -> tuple[EntryKey, ...]:
     return tuple(entries[:limit] if limit else entries)
 
 
-def main_spec(settings: Settings, entries: tuple[Entry, ...]) -> FeedSpec:
+def main_spec(settings: Settings, entries: tuple[EntryKey, ...]) -> FeedSpec:
     return FeedSpec("main", "main", "", settings.title, settings.description,
                     _limited(list(entries), settings.limit), settings.content == "full")
 
@@ -81,7 +82,7 @@ def main_spec(settings: Settings, entries: tuple[Entry, ...]) -> FeedSpec:
 TAXONOMY_LABELS = {"topics": "topic", "category": "category", "provider": "provider"}
 
 
-def _terms(taxonomy: str) -> Callable[[Entry], Iterable[str]]:
+def _terms(taxonomy: str) -> Callable[[EntryKey], Iterable[str]]:
     """The terms an entry has in a taxonomy: names as written (a provider: its domain)."""
     if taxonomy == "topics":
         return attrgetter("topics")
@@ -90,7 +91,7 @@ def _terms(taxonomy: str) -> Callable[[Entry], Iterable[str]]:
     return lambda e: (e.provider_key,) if e.provider_key else ()
 
 
-def _spellings(taxonomy: str, entries: tuple[Entry, ...]) -> Counter[tuple[str, str]]:
+def _spellings(taxonomy: str, entries: tuple[EntryKey, ...]) -> Counter[tuple[str, str]]:
     """(term, name as shown) -> how many times entries use it."""
     if taxonomy == "provider":  # a provider is its domain, whatever its name
         return Counter((e.provider_key, e.author.name if e.author else e.provider_key)
@@ -99,7 +100,7 @@ def _spellings(taxonomy: str, entries: tuple[Entry, ...]) -> Counter[tuple[str, 
     return Counter({(name, name): count for name, count in names.items()})
 
 
-def taxonomy_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
+def taxonomy_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[FeedSpec]:
     """One feed per term with at least ``taxonomy_min_entries`` entries, named by its
     most used spelling. ``entries`` is newest first, so each term's list is too. Terms
     are counted first; then entries are taken, newest first, until every feed has as
@@ -140,11 +141,11 @@ def taxonomy_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedS
     return specs
 
 
-def _newest_members(taxonomy: str, entries: tuple[Entry, ...], key_of: dict[str, str],
-                    wanted: dict[str, int]) -> dict[str, list[Entry]]:
+def _newest_members(taxonomy: str, entries: tuple[EntryKey, ...], key_of: dict[str, str],
+                    wanted: dict[str, int]) -> dict[str, list[EntryKey]]:
     """The first ``wanted[key]`` entries of each term (an entry that names a term
     twice, in two spellings, is there twice, as it is counted twice)."""
-    members: dict[str, list[Entry]] = {key: [] for key in wanted}
+    members: dict[str, list[EntryKey]] = {key: [] for key in wanted}
     unfilled = sum(1 for n in wanted.values() if n)
     terms_of = _terms(taxonomy)
     for entry in entries:
@@ -160,13 +161,13 @@ def _newest_members(taxonomy: str, entries: tuple[Entry, ...], key_of: dict[str,
     return members
 
 
-def _matches(feed: CustomFeed) -> Callable[[Entry], bool]:
+def _matches(feed: CustomFeed) -> Callable[[EntryKey], bool]:
     topics = {t.casefold() for t in feed.topics}
     sections = {c.casefold() for c in feed.categories}
     providers = {p.casefold() for p in feed.providers}
     types = {t.casefold() for t in feed.types}
 
-    def keep(entry: Entry) -> bool:
+    def keep(entry: EntryKey) -> bool:
         if topics and not topics.intersection(n.casefold() for n in entry.topics):
             return False
         if sections and not sections.intersection(n.casefold() for n in entry.sections):
@@ -181,14 +182,15 @@ def _matches(feed: CustomFeed) -> Callable[[Entry], bool]:
     return keep
 
 
-def _sort_key(sort: str) -> Callable[[Entry], tuple]:
+def _sort_key(sort: str) -> Callable[[EntryKey], tuple[float, float, str]]:
     if sort == "newest":
-        return lambda e: (-e.published.timestamp(), e.id)
-    field = "heat" if sort == "heat" else "quality"
-    return lambda e: (-(getattr(e, field) or 0.0), -e.published.timestamp(), e.id)
+        return lambda e: (0.0, -e.published.timestamp(), e.id)
+    if sort == "heat":
+        return lambda e: (-(e.heat or 0.0), -e.published.timestamp(), e.id)
+    return lambda e: (-(e.quality or 0.0), -e.published.timestamp(), e.id)
 
 
-def custom_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
+def custom_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[FeedSpec]:
     specs = []
     for feed in settings.feeds:
         chosen = sorted(filter(_matches(feed), entries), key=_sort_key(feed.sort))
@@ -202,5 +204,5 @@ def custom_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpe
     return specs
 
 
-def all_specs(settings: Settings, entries: tuple[Entry, ...]) -> list[FeedSpec]:
+def all_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[FeedSpec]:
     return [main_spec(settings, entries), *taxonomy_specs(settings, entries), *custom_specs(settings, entries)]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 Severity = Literal["error", "warning"]
+FeedKind = Literal["main", "taxonomy", "custom"]
+Format = Literal["rss", "atom", "json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +97,15 @@ class EntryKey(NamedTuple):
     """What choosing an entry takes (publishing rules, order, duplicates, taxonomy and
     custom feeds), and no more: the same attributes as ``Entry``'s, so the selection
     code takes either. A build holds one per article; the full ``Entry`` is decoded only
-    for the entries a feed shows (``loading.Loaded.entry``). A named tuple, not a frozen
-    dataclass: 100,000 of them are made on every rebuild, each in a sixth of the time."""
+    for the entries a feed shows (``Incremental.entry``). ``updated`` is here because a
+    feed's own date comes from its entries', so a feed's head is written before any entry is
+    decoded. A named tuple, not a frozen dataclass: a rebuild makes one per article, and a
+    tuple is much cheaper to make."""
 
     id: str
     source: str
     published: datetime
+    updated: datetime
     draft: bool = False
     author: Author | None = None
     topics: tuple[str, ...] = ()
@@ -112,7 +117,7 @@ class EntryKey(NamedTuple):
 
     @classmethod
     def of(cls, entry: Entry) -> EntryKey:
-        return cls(entry.id, entry.source, entry.published, entry.draft, entry.author, entry.topics,
+        return cls(entry.id, entry.source, entry.published, entry.updated, entry.draft, entry.author, entry.topics,
                    entry.sections, entry.quality, entry.heat, entry.kind, entry.provider_key)
 
 
@@ -129,7 +134,6 @@ class FeedMeta:
     copyright: str | None = None
     generator: str = "mkfeeds"
     generator_version: str = ""
-    generator_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +151,23 @@ class Feed:
 
 
 class FileOutcome(NamedTuple):
-    """What one article file became: an entry (published or withheld) or nothing, and
-    the problems met. Picklable, so workers and the cache can hand it around. A named
-    tuple: a rebuild makes one per file (100,000), in a third of a frozen dataclass's time."""
+    """What one article file became: a whole entry (published or withheld) or nothing,
+    and the problems met. Picklable, so workers and the cache can hand it around. A named
+    tuple, not a frozen dataclass: a rebuild makes one per file, and a tuple is much
+    cheaper to make."""
 
     rel: str
-    entry: Entry | EntryKey | None  # an EntryKey when the entry itself is decoded on demand
+    entry: Entry | None
+    problems: tuple[Problem, ...] = ()
+
+
+class KeyedOutcome(NamedTuple):
+    """What one article file became, as a rebuild first reads it from the cache: the
+    entry's ``EntryKey`` (the whole entry is decoded only if a feed shows it) or nothing,
+    and the problems met. A named tuple for the same reason as ``FileOutcome``."""
+
+    rel: str
+    key: EntryKey | None
     problems: tuple[Problem, ...] = ()
 
 
@@ -160,7 +175,7 @@ class FileOutcome(NamedTuple):
 class FeedFile:
     """One written feed file in one format."""
 
-    format: Literal["rss", "atom", "json"]
+    format: Format
     path: str  # relative to the output folder, POSIX separators
     url: str  # public URL
     media_type: str  # application/rss+xml, application/atom+xml, application/feed+json
@@ -171,8 +186,23 @@ class FeedListing:
     """A feed as discovery pages (OPML, index.html) list it: one logical feed, three files."""
 
     key: str  # "main", "topics/ai", "custom/top-stories": stable, unique
-    kind: Literal["main", "taxonomy", "custom"]
+    kind: FeedKind
     title: str
     description: str
     entries: int
     files: tuple[FeedFile, ...]
+
+
+E = TypeVar("E")
+
+
+class FileRead(NamedTuple, Generic[E]):
+    """What reading one article file gave (``loading``): its outcome encoded by the
+    build's encoder (compact to send between processes, ready to keep), or as an object
+    when it cannot be encoded (a read error; a value the encoding cannot keep)."""
+
+    position: int  # in the build's list of sources
+    digest: bytes | None  # of its text; None: the outcome depends on more than the text
+    same: bool  # the text's digest is the one given to confirm: nothing was parsed
+    encoded: E | None
+    outcome: FileOutcome | None

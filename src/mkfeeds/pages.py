@@ -91,10 +91,6 @@ def _href(path: str) -> str:
     return _e(quote(path, safe="/"))
 
 
-def _count(n: int) -> str:
-    return f"{n} entr{'y' if n == 1 else 'ies'}"
-
-
 def discovery_tags(listing: FeedListing) -> list[str]:
     """``<link rel="alternate">`` tags for a feed's files, absolute URLs, RSS first."""
     return [

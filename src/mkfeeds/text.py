@@ -19,10 +19,6 @@ def clean(text: str) -> str:
     return _FORBIDDEN.sub("", text)
 
 
-def has_forbidden(text: str) -> bool:
-    return _FORBIDDEN.search(text) is not None
-
-
 def truncate(text: str, limit: int) -> str:
     """Cut to at most ``limit`` characters at a word boundary when one is near, marking
     the cut with an ellipsis. Done on plain text, before any escaping, so no entity or

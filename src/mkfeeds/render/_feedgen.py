@@ -68,7 +68,7 @@ def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
     fg.title(meta.title)
     fg.link(href=self_url, rel="self", type=self_type)  # first: the RSS channel link is the last call
     fg.link(href=meta.site_url, rel="alternate", type="text/html")
-    fg.generator(meta.generator, version=meta.generator_version, uri=meta.generator_url)
+    fg.generator(meta.generator, version=meta.generator_version)
     if meta.language:
         fg.language(meta.language)
     if meta.copyright:

@@ -1,0 +1,403 @@
+"""The state folder's SQLite file: one row per article file, and the build's records.
+
+The ``files`` table holds what each article file became (``codec``: its key as plain
+columns, its whole entry as JSON, its body's HTML once a feed has shown it), with the
+stat it had when read and a digest of its text. ``meta`` holds the fingerprint (what
+empties the table), the row index (the rows' stat and key columns as one BLOB, which a
+rebuild reads in one go instead of walking the table), and the records of the last build
+(feed digests, the up-to-date record, the entry ids), each written in the build's one
+transaction: they always agree with the rows.
+
+Every value read back is proven to be what was stored: the row index by a CRC, each
+row's entry and body by a seal (a digest of the value and its row's path), checked on
+read. A value that fails is damage: the row is treated as missing.
+
+A store is opened inside one write transaction for the whole build (``BEGIN
+IMMEDIATE``): concurrent builds cannot interleave, and an interrupted or failed build
+leaves the previous state as it was. ``StoreUnavailable`` says, in one line, why a store
+cannot be used; the build then goes on without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sqlite3
+import stat
+import zlib
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+SCHEMA_VERSION = 5  # the table layout and the JSON shape of a row; bump on any change
+APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds state file
+LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
+STATE_FILE = "state.sqlite"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_INDEX_FORMAT = b"mkfeeds row index 2\n"
+
+# The columns of a row as the row index holds them (no entry, no body), in this order.
+STAT_COLUMNS = ("rel", "size", "mtime_ns", "ctime_ns", "ino", "digest", "checked_ns")
+KEY_AT = len(STAT_COLUMNS)  # where the key columns start in a row of the index
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used for this build; ``str()`` says why, in one line."""
+
+
+class NotOurs(StoreUnavailable):
+    """A file at the state path that is not mkfeeds' own: it is left alone."""
+
+
+class Rows(NamedTuple):
+    """Every row's stat and key columns, as columns (lists of equal length), sorted by path."""
+
+    columns: list[list[Any]]
+
+    @classmethod
+    def empty(cls, width: int) -> Rows:
+        return cls([[] for _ in range(width)])
+
+    def updated(self, put: dict[str, tuple[Any, ...] | None], restated: dict[str, tuple[int, ...]]) -> Rows:
+        """The rows after a build's writes: rows put whole (or dropped: None), rows whose
+        file was confirmed unchanged given new (size, mtime_ns, ctime_ns, ino, checked_ns).
+        Changes these lists: this value is not to be used after."""
+        columns = self.columns
+        rels = columns[0]
+        added: list[tuple[Any, ...]] = []
+        dropped: set[int] = set()
+        for rel, row in put.items():
+            j = bisect_left(rels, rel)
+            found = j < len(rels) and rels[j] == rel
+            if row is None:
+                if found:
+                    dropped.add(j)
+            elif found:
+                for column, value in zip(columns, row):
+                    column[j] = value
+            else:
+                added.append(row)
+        for rel, values in restated.items():
+            j = bisect_left(rels, rel)
+            if j < len(rels) and rels[j] == rel:
+                for position, value in zip((1, 2, 3, 4, 6), values):
+                    columns[position][j] = value
+        if not added and not dropped:
+            return self
+        rows = [row for j, row in enumerate(zip(*columns)) if j not in dropped]
+        rows.extend(added)
+        rows.sort(key=itemgetter(0))
+        return Rows([list(column) for column in zip(*rows)] if rows else [[] for _ in columns])
+
+
+def seal(rel: str, value: str | bytes) -> bytes:
+    """What proves a stored value is the one written for this row."""
+    data = value.encode("utf-8", "surrogatepass") if type(value) is str else value
+    return hashlib.blake2b(data, digest_size=12, key=rel.encode("utf-8", "surrogatepass")[:64]).digest()
+
+
+def regular_or_absent(path: Path) -> os.stat_result | None:
+    """The stat of ``path`` if it is a regular file, None if it does not exist; anything
+    else (a folder, a FIFO, a device) cannot be a state file: ``StoreUnavailable``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreUnavailable(f"{path} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreUnavailable(f"{path} is not a regular file; remove it or choose another --cache")
+    return st
+
+
+class Store:
+    """The open state file, inside one write transaction."""
+
+    def __init__(self, path: Path, fingerprint: str, key_columns: Sequence[str]) -> None:
+        self.path = path
+        self.key_columns = tuple(key_columns)
+        self.width = KEY_AT + len(self.key_columns)
+        self.reset_reason: str | None = None  # set when the rows were emptied (new fingerprint...)
+        self.replaced: str | None = None  # set when a damaged file was replaced by this one
+        self._db = _open_file(path)
+        try:
+            self._begin(fingerprint)
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _begin(self, fingerprint: str) -> None:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")  # the write lock, for the whole build
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreUnavailable(f"{self.path} is in use by another build") from None
+            raise
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id != APPLICATION_ID:
+            if app_id != 0 or tables:
+                raise NotOurs(f"{self.path} is an SQLite database but not mkfeeds' state; it was left alone: "
+                              "remove it, or choose another --cache")
+            self._create()
+        elif db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION or tables != {"files", "meta"}:
+            for table in tables:
+                db.execute(f'DROP TABLE "{table}"')
+            self._create()
+            self.reset_reason = "it was written by another version of mkfeeds"
+        elif self.meta("fingerprint") != fingerprint:
+            db.execute("DELETE FROM files")
+            db.execute("DELETE FROM meta")
+            self.reset_reason = "the mkfeeds version, its rules, the settings or the input folder changed"
+        self.set_meta("fingerprint", fingerprint)
+
+    def _create(self) -> None:
+        db = self._db
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        keys = ", ".join(f"k_{name}" for name in self.key_columns)  # no type: values kept as given
+        db.execute(f"CREATE TABLE files (rel TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, "
+                   f"mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, "
+                   f"digest BLOB NOT NULL, checked_ns INTEGER NOT NULL, {keys}, "
+                   f"entry TEXT, entry_seal BLOB, body TEXT, body_seal BLOB)")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value)")
+
+    # -- the records beside the rows --------------------------------------------------------
+
+    def meta(self, key: str) -> Any:
+        found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return found[0] if found else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- the rows ---------------------------------------------------------------------------
+
+    def rows(self) -> Rows:
+        """Every row's stat and key columns, sorted by path: from the row index when it
+        holds (its CRC and shape), else from the table (each row then checked for the
+        types the comparison relies on). ``ValueError`` when the table is damaged."""
+        blob = self.meta("row_index")
+        if type(blob) is bytes:
+            found = _read_index(blob, self.width)
+            if found is not None:
+                return found
+        columns: list[list[Any]] = [[] for _ in range(self.width)]
+        shared: dict[Any, Any] = {}
+        share = shared.setdefault  # one string per distinct name, not one per row
+        select = ", ".join([*STAT_COLUMNS, *(f"k_{n}" for n in self.key_columns)])
+        cursor = self._db.execute(f"SELECT {select} FROM files ORDER BY rel")
+        while batch := cursor.fetchmany(1024):
+            for position, (column, values) in enumerate(zip(columns, zip(*batch))):
+                column.extend(values if position < KEY_AT else map(share, values, values))
+        if not plausible(columns):
+            raise ValueError("rows whose values are not of their types")
+        return Rows(columns)
+
+    def put(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Rows of (stat columns..., key columns..., entry JSON or None), body emptied.
+        Returns the rows written (a path that is not UTF-8 cannot be stored)."""
+        sealed = [(*row[:-1], row[-1], None if row[-1] is None else seal(row[0], row[-1])) for row in rows]
+        marks = ", ".join("?" * (self.width + 2))
+        written = self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL, NULL)", sealed)
+        return [row[:self.width] for row in written]
+
+    def restat(self, rows: Iterable[tuple[int, int, int, int, int, str]]) -> None:
+        """(size, mtime_ns, ctime_ns, ino, checked_ns, rel): the text was confirmed unchanged."""
+        self._write("UPDATE files SET size = ?, mtime_ns = ?, ctime_ns = ?, ino = ?, checked_ns = ? "
+                    "WHERE rel = ?", list(rows))
+
+    def drop(self, rels: Iterable[str]) -> None:
+        self._write("DELETE FROM files WHERE rel = ?", [(rel,) for rel in rels])
+
+    def entry_text(self, rel: str) -> str | None:
+        """The entry's JSON, if it is the one stored for this row."""
+        return self._sealed("SELECT entry, entry_seal FROM files WHERE rel = ?", rel)
+
+    def body(self, rel: str) -> str | None:
+        """The body's HTML, if a build has rendered it since the row was written."""
+        return self._sealed("SELECT body, body_seal FROM files WHERE rel = ?", rel)
+
+    def keep_bodies(self, bodies: Iterable[tuple[str, str]]) -> None:
+        """(rel, HTML): the body of each file as its row has it."""
+        self._write("UPDATE files SET body = ?, body_seal = ? WHERE rel = ?",
+                    [(html, seal(rel, html), rel) for rel, html in bodies])
+
+    def write_index(self, rows: Rows, shared: frozenset[int]) -> None:
+        self.set_meta("row_index", _index_blob(rows, shared))
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close; anything not committed is rolled back."""
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+
+    def _sealed(self, query: str, rel: str) -> str | None:
+        try:
+            found = self._db.execute(query, (rel,)).fetchone()
+        except UnicodeEncodeError:  # a path that is not UTF-8: never stored
+            return None
+        if found is None or type(found[0]) is not str or type(found[1]) is not bytes:
+            return None
+        return found[0] if seal(rel, found[0]) == found[1] else None
+
+    def _write(self, statement: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """SQLite holds UTF-8 text only: a row with an unpaired surrogate (from a file
+        name that is not UTF-8) is left out, so that file is simply not cached. The rows
+        are checked only when a batch fails (each statement is idempotent)."""
+        try:
+            self._db.executemany(statement, rows)
+        except UnicodeEncodeError:
+            rows = [row for row in rows if _utf8(row)]
+            self._db.executemany(statement, rows)
+        return rows
+
+
+def _utf8(row: tuple[Any, ...]) -> bool:
+    try:
+        for value in row:
+            if type(value) is str:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def plausible(columns: list[list[Any]]) -> bool:
+    """What comparing rows with files relies on, without the decoder's checks: paths
+    (sorted, unique), stats and digests of their types."""
+    rels, digests = columns[0], columns[5]
+    return (all(type(rel) is str for rel in rels) and all(a < b for a, b in zip(rels, rels[1:]))
+            and all(type(value) is int for column in (columns[1], columns[2], columns[3], columns[4], columns[6])
+                    for value in column)
+            and all(type(value) is bytes and len(value) == 16 for value in digests))
+
+
+def _index_blob(rows: Rows, shared: frozenset[int]) -> bytes:
+    """The columns marshalled (data only: marshal runs no code), columns with few
+    distinct values as a table of values and a number per row, then a CRC-32."""
+    from array import array
+
+    parts = []
+    for position, column in enumerate(rows.columns):
+        if position in shared:
+            table: dict[Any, int] = {}
+            codes = array("I", [table.setdefault(value, len(table)) for value in column])
+            parts.append(("t", list(table), codes.tobytes()))
+        else:
+            parts.append(("l", column))
+    data = marshal.dumps(parts, 4)
+    return _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
+
+
+def _read_index(blob: bytes, width: int) -> Rows | None:
+    from array import array
+
+    head = len(_INDEX_FORMAT)
+    if not blob.startswith(_INDEX_FORMAT) or len(blob) < head + 4:
+        return None
+    data = memoryview(blob)[head:-4]
+    if zlib.crc32(data) != int.from_bytes(blob[-4:], "big"):
+        return None
+    try:
+        parts = marshal.loads(data)
+        if type(parts) is not list or len(parts) != width:
+            return None
+        columns: list[list[Any]] = []
+        for part in parts:
+            if type(part) is tuple and len(part) == 2 and part[0] == "l" and type(part[1]) is list:
+                columns.append(part[1])
+            elif type(part) is tuple and len(part) == 3 and part[0] == "t" and type(part[1]) is list \
+                    and type(part[2]) is bytes:
+                codes = array("I")
+                codes.frombytes(part[2])
+                if codes and max(codes) >= len(part[1]):
+                    return None
+                columns.append(list(map(part[1].__getitem__, codes)))
+            else:
+                return None
+    except (ValueError, TypeError, EOFError, OverflowError, MemoryError):
+        return None
+    if len({len(column) for column in columns}) != 1 or not plausible(columns):
+        return None
+    return Rows(columns)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(os.fspath(path), timeout=LOCK_TIMEOUT, isolation_level=None)
+    try:
+        # KiB: a build writes its rows in one transaction; pages that spill out of a small
+        # cache are written twice.
+        db.execute("PRAGMA cache_size = -32768")
+        # No fsync: the state is an optimisation. A power cut may lose or damage it, which
+        # costs one full build (a damaged file is replaced, with a warning).
+        db.execute("PRAGMA synchronous = OFF")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _open_file(path: Path) -> sqlite3.Connection:
+    """A connection to ``path`` once it is known to be an SQLite file (or nothing yet):
+    never a FIFO or device (which would block), never someone else's file format."""
+    st = regular_or_absent(path)
+    if st is not None and st.st_size:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise StoreUnavailable(f"{path} is not a regular file; remove it or choose another --cache")
+                magic = os.read(fd, len(_SQLITE_MAGIC))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreUnavailable(f"{path} cannot be read ({exc.strerror})") from None
+        if magic != _SQLITE_MAGIC:
+            raise NotOurs(f"{path} is not mkfeeds' state (not an SQLite file); it was left alone: "
+                          "remove it, or choose another --cache")
+    for suffix in ("-journal", "-wal", "-shm"):  # SQLite would open these blindly
+        regular_or_absent(Path(os.fspath(path) + suffix))
+    return _connect(path)
+
+
+def damaged(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return any(word in text for word in ("malformed", "not a database", "corrupt", "disk image"))
+
+
+def remove_damaged(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        try:
+            os.unlink(os.fspath(path) + suffix)
+        except FileNotFoundError:
+            pass
+
+
+def open_store(path: Path, fingerprint: str, key_columns: Sequence[str]) -> Store:
+    """Open (or create, or replace when damaged) the state file at ``path``. Raises
+    ``StoreUnavailable`` with the reason it cannot be used."""
+    try:
+        return Store(path, fingerprint, key_columns)
+    except StoreUnavailable:
+        raise
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and not damaged(exc):
+            raise StoreUnavailable(f"{path} cannot be used ({exc})") from None
+        try:  # damaged: an SQLite file at our path that SQLite cannot read; start afresh
+            remove_damaged(path)
+            store = Store(path, fingerprint, key_columns)
+        except (OSError, sqlite3.Error, StoreUnavailable) as again:
+            raise StoreUnavailable(f"{path} is damaged and cannot be replaced ({again})") from None
+        store.replaced = str(exc)
+        return store
