@@ -274,7 +274,7 @@ def test_a_rebuild_renders_only_the_feeds_whose_inputs_changed(make_settings, tm
         "a.txt": article_text(title="A", webUrl="https://n.example/a", topics=["Space"], category=None),
         "b.txt": article_text(title="B", webUrl="https://n.example/b", topics=["Oceans"], category=None),
     })
-    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",))
+    settings = make_settings(cache=tmp_path / "state", taxonomies=("topics",))
     build(settings, NOW)
     first = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*.*")}
     rendered = _count_renders(monkeypatch)
@@ -295,7 +295,7 @@ def test_a_feed_whose_entry_had_a_problem_is_rendered_again_and_tells_it_again(m
         "b.txt": article_text(title="B", webUrl="https://n.example/b", topics=["Oceans"], category=None,
                               publishedDateTime="2024-02-01T00:00:00Z"),
     })
-    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",), limit=1)
+    settings = make_settings(cache=tmp_path / "state", taxonomies=("topics",), limit=1)
     warning = "a.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"
     assert [str(p) for p in build(settings, NOW).problems] == [warning]
     (tmp_path / "in/b.txt").write_text(article_text(title="B2", webUrl="https://n.example/b", topics=["Oceans"],
@@ -308,23 +308,25 @@ def test_a_feed_whose_entry_had_a_problem_is_rendered_again_and_tells_it_again(m
 @pytest.mark.parametrize("change", ["mkfeeds' code", "a rendering library"])
 def test_a_new_renderer_renders_every_feed_again(change, make_settings, tmp_path, monkeypatch):
     """Even at the same mkfeeds version: its code or feedgen may write other bytes now."""
-    from mkfeeds import freshness
+    from mkfeeds.incremental import fingerprint
     write_tree(tmp_path / "in", {
         "a.txt": article_text(title="A", webUrl="https://n.example/a", topics=["Space"], category=None)})
-    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=("topics",))
+    settings = make_settings(cache=tmp_path / "state", taxonomies=("topics",))
     build(settings, NOW)
     rendered = _count_renders(monkeypatch)
     if change == "mkfeeds' code":
-        monkeypatch.setattr(freshness, "_package_digest", lambda: "another version of the code")
+        monkeypatch.setattr(fingerprint, "package_digest", lambda: "another version of the code")
     else:
-        monkeypatch.setattr(freshness, "_rendering_libraries", lambda: ("feedgen-9.9.dist-info",))
+        real = fingerprint.installed_versions
+        monkeypatch.setattr(fingerprint, "installed_versions", lambda names: (
+            ("feedgen-9.9.dist-info",) if names == fingerprint.RENDERING_LIBRARIES else real(names)))
     build(settings, NOW)
     assert rendered == ["https://feeds.example.org/rss.xml", "https://feeds.example.org/topics/space/rss.xml"]
 
 
 def test_a_feed_file_changed_by_hand_is_rendered_again(make_settings, tmp_path):
     write_tree(tmp_path / "in", {"a.txt": article_text(title="A", webUrl="https://n.example/a")})
-    settings = make_settings(cache=tmp_path / "cache.sqlite", taxonomies=())
+    settings = make_settings(cache=tmp_path / "state", taxonomies=())
     build(settings, NOW)
     good = (tmp_path / "out/rss.xml").read_bytes()
     (tmp_path / "out/rss.xml").write_text("vandalised")

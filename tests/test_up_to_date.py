@@ -41,6 +41,15 @@ def age(root: Path, seconds: float = 60) -> None:
             os.utime(path, ns=(stamp, stamp))
 
 
+def forget_last_build(state: Path) -> None:
+    """Remove the record that lets an unchanged build skip everything."""
+    import sqlite3
+
+    with sqlite3.connect(state / "state.sqlite") as db:
+        db.execute("DELETE FROM meta WHERE key = 'build'")
+    db.close()
+
+
 @pytest.fixture
 def tree(tmp_path):
     write_tree(tmp_path / "in", ARTICLES)
@@ -56,15 +65,15 @@ def settings(cached, tree):
 
 @pytest.fixture
 def loads(monkeypatch):
-    """How many builds read their articles (called ``load_outcomes``)."""
+    """How many builds read their articles (called ``read_outcomes``)."""
     calls: list[int] = []
-    real = build_module.load_outcomes
+    real = build_module.read_outcomes
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "load_outcomes", counting)
+    monkeypatch.setattr(build_module, "read_outcomes", counting)
     return calls
 
 
@@ -128,7 +137,7 @@ def test_any_change_to_the_inputs_means_a_real_build(change, settings, tmp_path,
         when = NOW - timedelta(minutes=5)
     else:  # its mtime is too close to the last build's start to prove it unchanged since
         os.utime(tree / "a.txt")
-        (tmp_path / "cache.sqlite.feeds.json").unlink()
+        forget_last_build(tmp_path / "cache.sqlite")
         build(settings(), NOW)
     result = build(settings(**overrides), when)
     assert not result.up_to_date and loads[-1] == 1 and len(loads) >= 2

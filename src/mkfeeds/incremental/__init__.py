@@ -185,7 +185,7 @@ class Incremental:
                 continue
             source = sources[i]
             if (sizes[j] == source.size and mtimes[j] == source.mtime_ns and ctimes[j] == source.ctime_ns
-                    and inodes[j] == source.ino and max(source.mtime_ns, source.ctime_ns) <= checked[j] - RACY_NS):
+                    and inodes[j] == source.ino and source.mtime_ns <= checked[j] - RACY_NS):
                 outcome = decode(source.rel, keys[j])
                 if outcome is not None:
                     outcomes[i] = outcome

@@ -141,7 +141,7 @@ def replay(text: Any, inputs: str, sources: Sequence[SourceFile], now: datetime,
         return None
     if record.next_due is not None and now >= record.next_due:
         return None
-    limit = record.started_ns - racy_ns
-    if any(s.mtime_ns > limit or s.ctime_ns > limit for s in sources):
+    limit = record.started_ns - racy_ns  # as git's index: the mtime decides what is racy; the
+    if any(s.mtime_ns > limit for s in sources):  # change time and inode are compared for equality
         return None
     return record
