@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mkfeeds import build as build_module
-from mkfeeds import source
+from mkfeeds import parallel, source
 from mkfeeds.build import build
 from mkfeeds.source import discover
 
@@ -54,28 +54,31 @@ def test_two_processes_list_what_one_lists(mixed):
 
 
 def test_the_folders_are_shared_where_the_tree_branches(tmp_path, monkeypatch):
-    root = write_tree(tmp_path / "in", {f"articles/2024/{m:02}/{d}.txt": "x" for m in (1, 2, 3) for d in (1, 2)})
-    shared = []
-    real = source._list_elsewhere
+    root = tmp_path / "in"
+    for month in ("01", "02", "03"):
+        write_tree(root, {f"articles/2024/{month}/{i}.txt": "x" for i in range(2)})
+    shared: list[list[list[str]]] = []
+    real = parallel.forked_map
 
-    def spy(folders, real_root):
-        shared.append([rel for _, rel in folders])
-        return real(folders, real_root)
+    def spy(function, items, processes):
+        shared.append([[rel for _, rel in half] for half in items])
+        return real(function, items, processes)
 
-    monkeypatch.setattr(source, "_list_elsewhere", spy)
+    monkeypatch.setattr(parallel, "forked_map", spy)
     assert len(discover(root, 2)) == 6
-    assert shared == [["articles/2024/02/"]]  # of 01, 02 and 03: every other one
+    assert [sorted(half) for half in shared[0]] == [["articles/2024/01/", "articles/2024/03/"], ["articles/2024/02/"]]
 
 
-def test_a_listing_process_that_fails_is_made_up_for(mixed, monkeypatch):
-    class Broken:
-        @staticmethod
-        def dumps(value):
-            raise OverflowError("a time past 2262 does not fit")
+def test_a_listing_process_that_dies_is_made_up_for(mixed, monkeypatch):
+    parent = os.getpid()
+    real = source._packed
 
-        loads = staticmethod(lambda data: None)
+    def dying(found):
+        if os.getpid() != parent:
+            os._exit(3)  # a lister killed, out of memory...
+        return real(found)
 
-    monkeypatch.setattr(source, "marshal", Broken)  # the forked process inherits it and fails
+    monkeypatch.setattr(source, "_packed", dying)  # the forked listers inherit it
     with_failure = listed(mixed, 2)
     monkeypatch.undo()
     assert with_failure == listed(mixed, 1)
@@ -90,26 +93,14 @@ def test_one_process_when_fork_is_refused(mixed, monkeypatch):
 
 
 def test_an_interrupted_listing_leaves_no_process_behind(mixed, monkeypatch):
-    parent, forked = os.getpid(), []
-    real_walk, real_elsewhere = source._walk, source._list_elsewhere
+    def interrupted(data):
+        raise KeyboardInterrupt
 
-    def spy(folders, real_root):
-        found = real_elsewhere(folders, real_root)
-        forked.append(found.pid)
-        return found
-
-    def interrupted(folders, real_root, subfolders=None):
-        if os.getpid() == parent and subfolders is None:  # the parent's share, not the forked one's
-            raise KeyboardInterrupt
-        return real_walk(folders, real_root, subfolders)
-
-    monkeypatch.setattr(source, "_list_elsewhere", spy)
-    monkeypatch.setattr(source, "_walk", interrupted)
+    monkeypatch.setattr(source, "_unpacked", interrupted)
     with pytest.raises(KeyboardInterrupt):
         discover(mixed, 2)
-    assert len(forked) == 1
-    with pytest.raises(ProcessLookupError):  # gone, and waited for
-        os.kill(forked[0], 0)
+    with pytest.raises(ChildProcessError):  # every lister gone, and waited for
+        os.waitpid(-1, os.WNOHANG)
 
 
 names = st.text(alphabet="ab.~#-_x", min_size=1, max_size=3)
@@ -143,6 +134,6 @@ def test_a_build_lists_the_input_folder_once_and_says_how_many(make_settings, tm
 
     monkeypatch.setattr(build_module, "discover", counting)
     told: list[int] = []
-    settings_ = make_settings(input=root, cache=tmp_path / "cache.sqlite", jobs=2)
+    settings_ = make_settings(input=root, cache=tmp_path / "state", jobs=2)
     build(settings_, NOW, listed=told.append)
     assert len(calls) == 1 and told == [6]

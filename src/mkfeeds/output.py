@@ -221,7 +221,7 @@ def _unlink_quietly(name: str) -> None:
 def remove_stale_temps(folder: Path, names: list[str], older_than: float = STALE_SECONDS) -> list[str]:
     """Remove temp and backup files a killed build left next to ``names`` in ``folder``.
     Only old ones: a younger one may belong to a build running right now."""
-    removed = []
+    removed: list[str] = []
     limit = time.time() - older_than
     try:
         entries = list(os.scandir(folder))

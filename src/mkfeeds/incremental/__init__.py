@@ -220,7 +220,7 @@ class Incremental:
             encoded = codec.encode_outcome(outcome)
         except codec.Uncacheable:
             return None
-        if self._store is None and encoded.entry is not None:  # held in memory until rendered: compressed
+        if self._store is None and type(encoded.entry) is str:  # held in memory until rendered: compressed
             return codec.Encoded(encoded.key, zlib.compress(encoded.entry.encode("utf-8", "surrogatepass"), 1))
         return encoded
 
@@ -258,18 +258,19 @@ class Incremental:
                 else:
                     if i in reuse.confirm:
                         dropped.append(rel)
-                    if entry is not None:
-                        self._entries[rel] = entry if type(entry) is bytes else \
-                            zlib.compress(entry.encode("utf-8", "surrogatepass"), 1)
+                    if type(entry) is bytes:
+                        self._entries[rel] = entry
+                    elif type(entry) is str:
+                        self._entries[rel] = zlib.compress(entry.encode("utf-8", "surrogatepass"), 1)
                     if read.digest is not None:
                         self._digests[rel] = read.digest
                 continue
-            assert read.outcome is not None
-            outcome = read.outcome
-            outcomes[i] = KeyedOutcome(rel, None if outcome.entry is None else EntryKey.of(outcome.entry),
-                                       outcome.problems)
-            if outcome.entry is not None:
-                self._whole[rel] = outcome.entry
+            whole = read.outcome
+            assert whole is not None
+            outcomes[i] = KeyedOutcome(rel, None if whole.entry is None else EntryKey.of(whole.entry),
+                                       whole.problems)
+            if whole.entry is not None:
+                self._whole[rel] = whole.entry
             if i in reuse.confirm:
                 dropped.append(rel)
         self._write(rows, confirmed, dropped)

@@ -316,10 +316,11 @@ _SEPARATOR = "\x1f"
 class Encoded(NamedTuple):
     """An outcome as stored: ``key``, the values of ``KEY_COLUMNS`` (its ``EntryKey`` and
     its problems), read for every article on every build; ``entry``, the JSON of the whole
-    entry, read only for the entries a feed shows (None for a rejected article)."""
+    entry, read only for the entries a feed shows (None for a rejected article); while a
+    build holds it in memory (no state kept), that JSON compressed with zlib."""
 
     key: tuple
-    entry: str | None
+    entry: str | bytes | None
 
 
 def encode_outcome(outcome: FileOutcome) -> Encoded:
@@ -365,7 +366,7 @@ def decode_outcome(rel: str, encoded: Encoded, memo: dict | None = None) -> File
     outcome = outcome_decoder(memo)(rel, encoded.key)
     if outcome is None or outcome.key is None:
         return FileOutcome(rel, None, outcome.problems) if outcome is not None and encoded.entry is None else None
-    entry = entry_decoder(memo)(outcome.key, encoded.entry)
+    entry = entry_decoder(memo)(outcome.key, encoded.entry if isinstance(encoded.entry, str) else None)
     return None if entry is None else FileOutcome(outcome.rel, entry, outcome.problems)
 
 

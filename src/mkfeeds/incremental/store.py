@@ -95,7 +95,7 @@ class Rows(NamedTuple):
 
 def seal(rel: str, value: str | bytes) -> bytes:
     """What proves a stored value is the one written for this row."""
-    data = value.encode("utf-8", "surrogatepass") if type(value) is str else value
+    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
     return hashlib.blake2b(data, digest_size=12, key=rel.encode("utf-8", "surrogatepass")[:64]).digest()
 
 
@@ -288,7 +288,7 @@ def _index_blob(rows: Rows, shared: frozenset[int]) -> bytes:
     distinct values as a table of values and a number per row, then a CRC-32."""
     from array import array
 
-    parts = []
+    parts: list[tuple[Any, ...]] = []
     for position, column in enumerate(rows.columns):
         if position in shared:
             table: dict[Any, int] = {}
