@@ -26,10 +26,10 @@ def test_readme_opens_with_the_two_set_up_commands():
     assert "pytest" in second
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_exactly_the_readme_test_command_then_the_type_checker():
     test_command = _shell_blocks()[1].strip()
-    last_line = (ROOT / ".ci/run").read_text().strip().splitlines()[-1]
-    assert last_line == test_command
+    *_, tests, types = (ROOT / ".ci/run").read_text().strip().splitlines()
+    assert (tests, types) == (test_command, ".venv/bin/mypy")
 
 
 @pytest.mark.parametrize("command", sorted(cli_module.cli.commands))
