@@ -3,7 +3,8 @@ for the entries a feed shows, each once, on all cores when there are many.
 
 The body is read from the article file again (a build keeps only what choosing entries
 needs) and rendered by ``markup``. A body the build's state already holds never comes
-here: the build asks the state first.
+here: the build asks the state first. Markdown and the sanitizer are imported when a
+body is first needed: a build that renders none (up to date) never loads them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from mkfeeds import markup, parallel
+from mkfeeds import parallel
 from mkfeeds.errors import ArticleError
 from mkfeeds.loading import problem_of
 from mkfeeds.mapping import body_markdown
@@ -36,6 +37,8 @@ class Body(NamedTuple):
 
 def render_body(entry: Entry, source: SourceFile) -> Body:
     """The body of ``entry``, read from its file (the mapping's ``body_markdown``)."""
+    from mkfeeds import markup
+
     try:
         article = load_article(source)
     except ArticleError as exc:  # changed or vanished since it was first read
@@ -70,6 +73,8 @@ def render_bodies(entries: Sequence[Entry], sources: dict[str, SourceFile], jobs
 
 def with_content(entry: Entry, body_html: str = "") -> Entry:
     """Fill in ``content_html``: the body's HTML, then the related links."""
+    from mkfeeds import markup
+
     related = markup.related_list(entry.related)
     if body_html:
         content: str | None = body_html + ("\n" + related if related else "")

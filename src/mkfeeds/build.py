@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mkfeeds import bodies, loading, pages
+from mkfeeds import bodies, loading
 from mkfeeds.config import Settings
 from mkfeeds.errors import ConfigError, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
@@ -216,6 +216,8 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
         if spec.key == "main":
             result.entries = count
     result.feeds = len(feeds)
+    from mkfeeds import pages  # the page writers: only for a build that renders
+
     if settings.stylesheet:
         files[STYLESHEET] = pages.stylesheet()
     if settings.pages:

@@ -10,6 +10,7 @@ one process."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from urllib.parse import quote, urljoin
 
@@ -17,7 +18,9 @@ from mkfeeds import __version__, parallel
 from mkfeeds.config import Settings
 from mkfeeds.feedsets import FeedSpec
 from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, Format
-from mkfeeds.render import EntryMemo
+
+if TYPE_CHECKING:  # feedgen and lxml are imported by a build that renders, not by one up to date
+    from mkfeeds.render import EntryMemo
 
 # The date of a feed with no entries: fixed, so output stays reproducible, and after
 # 1990, which validators take as the earliest plausible feed date.
@@ -91,6 +94,8 @@ RENDER_PARALLEL_MIN = 8  # feeds; fewer render faster here than workers start
 
 def render_feeds(settings: Settings, feeds: Sequence[tuple[str, Feed]], jobs: int) -> list[dict[str, bytes]]:
     """Each (folder, feed)'s files, in order: on all cores for a set of many feeds."""
+    from mkfeeds.render import EntryMemo
+
     memo = EntryMemo()
 
     def render(item: tuple[str, Feed]) -> dict[str, bytes]:

@@ -14,11 +14,12 @@ is a notice in ``notices``, never an exception: the build goes on without it.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,9 +61,7 @@ class Incremental:
         self.started_ns = time.time_ns()  # before any file is read: see RACY_NS
         self._fingerprint = outcome_fingerprint(rules, settings.input, codec.SCHEMA, codec.MODEL_LAYOUT)
         self.environment = output_environment(settings, self._fingerprint)
-        self._memo: dict[Any, Any] = {}
-        self._decode_key = codec.outcome_decoder(self._memo)
-        self._decode_entry = codec.entry_decoder(self._memo)
+        self._memo: dict[Any, Any] = {}  # values shared between decoded rows
         self._digests: dict[str, bytes] = {}  # rel -> digest of the text its outcome came from
         self._entries: dict[str, bytes] = {}  # rel -> compressed entry JSON, held in memory
         self._bodies: dict[str, str] = {}  # rel -> body HTML, held in memory
@@ -75,6 +74,14 @@ class Incremental:
         folder = settings.cache if keep else None
         if folder is not None:
             self._store = self._open(Path(folder))
+
+    @functools.cached_property
+    def _decode_key(self) -> Callable[[str, tuple[Any, ...]], KeyedOutcome | None]:
+        return codec.outcome_decoder(self._memo)
+
+    @functools.cached_property
+    def _decode_entry(self) -> Callable[[EntryKey, str | None], Entry | None]:
+        return codec.entry_decoder(self._memo)
 
     # -- opening, failing soft --------------------------------------------------------------
 
