@@ -83,7 +83,8 @@ def make_settings(tmp_path: Path):
 
 @pytest.fixture
 def cached(make_settings, tmp_path: Path):
-    """``make_settings`` with a build cache at tmp_path/cache.sqlite."""
+    """``make_settings`` with a state folder (``--cache``) at tmp_path/cache.sqlite: a
+    folder, whose name predates it (``state_file`` is the SQLite file inside)."""
 
     def make(**overrides: Any) -> Settings:
         overrides.setdefault("cache", tmp_path / "cache.sqlite")
@@ -92,22 +93,32 @@ def cached(make_settings, tmp_path: Path):
     return make
 
 
+def state_file(folder: Path) -> Path:
+    """The SQLite file of the state folder ``folder``."""
+    from mkfeeds.incremental.store import STATE_FILE
+
+    return folder / STATE_FILE
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite tests/golden/*/expected/ from the current output.")
 
 
-def index_mirrors_table(cache_path: Path) -> bool:
-    """The cache's index file holds exactly the table's rows (but entries and bodies),
-    for the table's generation: what a build that trusts it reads instead of the table."""
+def index_mirrors_table(folder: Path) -> bool:
+    """The row index (``meta.row_index``) of the state folder ``folder`` holds exactly
+    the table's rows (but entries and bodies): what a build that trusts it reads instead
+    of the table."""
     import sqlite3
 
-    from mkfeeds import cache, rowindex
+    from mkfeeds.incremental import codec, store
 
-    with sqlite3.connect(cache_path) as db:
-        generation = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
-        rows = db.execute(f"SELECT rel, size, mtime_ns, digest, checked_ns, "
-                          f"{', '.join('k_' + n for n in cache.KEY_COLUMNS)} FROM files ORDER BY rel").fetchall()
+    with sqlite3.connect(state_file(folder)) as db:
+        found = db.execute("SELECT value FROM meta WHERE key = 'row_index'").fetchone()
+        columns = ", ".join([*store.STAT_COLUMNS, *("k_" + n for n in codec.KEY_COLUMNS)])
+        rows = db.execute(f"SELECT {columns} FROM files ORDER BY rel").fetchall()
     db.close()
-    index = rowindex.read(rowindex.path_for(cache_path), generation, cache.ROW_WIDTH)
+    if found is None or type(found[0]) is not bytes:
+        return False
+    index = store._read_index(found[0], store.KEY_AT + len(codec.KEY_COLUMNS))
     return index is not None and list(zip(*index.columns)) == rows

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from mkfeeds import bodies, loading
 from mkfeeds.config import Settings
@@ -20,7 +21,7 @@ from mkfeeds.errors import ConfigError, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.incremental import BuildRecord, Incremental, Reuse
 from mkfeeds.mapping import MappingSettings
-from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, KeyedOutcome, Problem
+from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, Format, KeyedOutcome, Problem
 from mkfeeds.output import MANIFEST, read_manifest, remove_stale, write_all
 from mkfeeds.parallel import allowed_processes
 from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, render_feeds
@@ -82,6 +83,7 @@ class Plan:
     files: dict[str, bytes]  # relative output path -> bytes, for what had to be rendered
     kept: tuple[str, ...] = ()  # files of feeds unchanged since the last build: not rendered
     digests: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key -> digest, files
+    streams: tuple[LongFeed, ...] = ()  # long feeds, rendered as they are written
 
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
@@ -116,7 +118,15 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         current = set(planned.files) | set(planned.kept)
         # The manifest goes with the feeds, in the same commit; until the files it no longer
         # lists are removed, it lists them too (a build killed meanwhile leaves a superset).
-        outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)})
+        current |= {name for stream in planned.streams for name in stream.names}
+        outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)},
+                            planned.streams)
+        for stream in planned.streams:
+            result.problems.extend(stream.problems)
+            result.notices.extend(stream.over_budget())
+            if stream.troubled:
+                planned.digests[stream.spec.key] = ("", planned.digests[stream.spec.key][1])
+        result.problems.sort(key=lambda p: (p.path, p.line or 0))
         result.files_written = tuple(name for name in outcome.written if name != MANIFEST)
         result.files_unchanged = tuple(sorted([name for name in outcome.unchanged if name != MANIFEST]
                                               + list(planned.kept)))
@@ -188,6 +198,8 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
         else:
             pending.append(spec)
 
+    streams = tuple(LongFeed(settings, spec, state, by_rel) for spec in pending if len(spec.entries) > STREAM_MIN)
+    pending = [spec for spec in pending if len(spec.entries) <= STREAM_MIN]
     contents = Contents(settings, state, by_rel, result.problems)
     shown = [[contents.entry(key, spec.full_content) for key in spec.entries] for spec in pending]
     contents.prepare_bodies()  # every body the pending feeds show, each once
@@ -204,11 +216,14 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     files: dict[str, bytes] = {}
     listings: list[FeedListing] = []
     by_key = {spec.key: (feed, produced) for spec, (_, feed), produced in zip(pending, feeds_to_render, rendered)}
+    streamed = {stream.spec.key: stream for stream in streams}
     for spec in specs:
         if spec.key in by_key:
             feed, produced = by_key[spec.key]
             files.update(produced)
             count = len(feed.entries)
+        elif spec.key in streamed:
+            feed, count = streamed[spec.key].feed, len(spec.entries)
         else:
             feed, count = make_feed(settings, spec, ()), len(spec.entries)  # on disk already; URLs only
         feeds[spec.key] = feed
@@ -227,7 +242,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result.notices.extend(state.notices)
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
-    return Plan(result, feeds, files, tuple(kept), digests)
+    return Plan(result, feeds, files, tuple(kept), digests, streams)
 
 
 def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremental,
@@ -333,6 +348,81 @@ class Contents:
 
     def troubled(self, spec: FeedSpec) -> bool:
         return spec.full_content and any(key.source in self._troubled for key in spec.entries)
+
+
+STREAM_MIN = 1000  # entries; a longer feed is rendered a chunk at a time as it is written
+STREAM_CHUNK = 512  # entries decoded, given their content and rendered at a time
+
+
+class LongFeed:
+    """A feed too long to hold: its entries are decoded, given their bodies and rendered
+    in all three formats a chunk at a time (on all cores), each chunk written as it is
+    rendered, so memory does not grow with the feed (``output.Stream``)."""
+
+    def __init__(self, settings: Settings, spec: FeedSpec, state: Incremental,
+                 sources: dict[str, SourceFile]) -> None:
+        self.settings, self.spec, self.state, self.sources = settings, spec, state, sources
+        self.feed = make_feed(settings, spec, ())
+        self.names = tuple(spec.folder + name for name in file_names(settings).values())
+        self.problems: list[Problem] = []
+        self.troubled = False  # an entry was lost or drew a problem: the feed is never reused
+        self.sizes: dict[str, int] = {}
+
+    def produce(self, sinks: dict[str, Callable[[bytes], object]]) -> None:
+        from mkfeeds import parallel
+        from mkfeeds.render.stream import Pieces, Writer
+
+        formats = list(file_names(self.settings).items())
+        pieces = {fmt: Pieces(fmt, self.feed) for fmt, _ in formats}
+        writers = {fmt: Writer(pieces[fmt], self._counted(self.spec.folder + name, sinks[self.spec.folder + name]))
+                   for fmt, name in formats}
+        keys = self.spec.entries
+        for start in range(0, len(keys), STREAM_CHUNK):
+            contents = Contents(self.settings, self.state, self.sources, self.problems)
+            shown = [found for key in keys[start:start + STREAM_CHUNK]
+                     if (found := contents.entry(key, self.spec.full_content)) is not None]
+            contents.prepare_bodies()
+            entries = [entry for entry in map(contents.finished, shown) if entry is not None]
+            self.troubled |= len(entries) != len(keys[start:start + STREAM_CHUNK]) or contents.troubled(self.spec)
+            parts = max(1, len(entries) // 64)
+            slices = [entries[i * len(entries) // parts:(i + 1) * len(entries) // parts] for i in range(parts)]
+            processes = parallel.processes_for(self.settings.jobs, parts) if len(entries) >= 128 else 1
+
+            def render(group: list[Entry]) -> list[bytes]:
+                return [pieces[fmt].entries(group) for fmt, _ in formats]
+
+            done = 0
+            try:
+                with parallel.forked_map(render, slices, processes) as rendered:
+                    for group_pieces in rendered:
+                        self._add(writers, formats, group_pieces)
+                        done += 1
+            except parallel.PoolBroken:  # a worker died: render the rest of the chunk here
+                for group in slices[done:]:
+                    self._add(writers, formats, render(group))
+        for writer in writers.values():
+            writer.finish()
+        self.problems = list(dict.fromkeys(self.problems))  # an entry in several chunks' feeds: told once
+
+    @staticmethod
+    def _add(writers: dict[Format, Any], formats: list[tuple[Format, str]], group_pieces: list[bytes]) -> None:
+        for (fmt, _), piece in zip(formats, group_pieces):
+            writers[fmt].add(piece)
+
+    def _counted(self, name: str, sink: Callable[[bytes], object]) -> Callable[[bytes], object]:
+        self.sizes[name] = 0
+
+        def write(data: bytes) -> object:
+            self.sizes[name] += len(data)
+            return sink(data)
+
+        return write
+
+    def over_budget(self) -> list[str]:
+        budget = self.settings.max_feed_bytes
+        return [f"{self.settings.output / name} is {size:,} bytes, above the {budget:,}-byte budget "
+                "(max-feed-bytes); lower the limit or publish summaries only"
+                for name, size in sorted(self.sizes.items()) if budget and size > budget]
 
 
 def _over_budget(settings: Settings, files: dict[str, bytes]) -> list[str]:

@@ -14,7 +14,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from collections.abc import Callable, Sequence
+from typing import Any, Iterable, Protocol
 
 from mkfeeds.errors import OutputError
 
@@ -48,8 +49,18 @@ def prepare_folder(root: Path) -> None:
         raise OutputError(str(root), "the output folder is not writable")
 
 
-def write_all(root: Path, files: dict[str, bytes]) -> WriteResult:
-    """Write every file (relative path -> bytes) under ``root``; skip unchanged ones.
+class Stream(Protocol):
+    """Files written as they are produced, never held whole: ``produce`` is handed one
+    sink per name (each appends bytes to that file) and writes them all in one pass."""
+
+    names: tuple[str, ...]
+
+    def produce(self, sinks: dict[str, Callable[[bytes], object]]) -> None: ...
+
+
+def write_all(root: Path, files: dict[str, bytes], streams: Sequence[Stream] = ()) -> WriteResult:
+    """Write every file (relative path -> bytes, and the files of ``streams``) under
+    ``root``; skip unchanged ones.
 
     All or nothing: every changed file is first written to a temp file; only when all
     are on disk are they renamed into place. If anything fails, the files already
@@ -67,8 +78,18 @@ def write_all(root: Path, files: dict[str, bytes]) -> WriteResult:
         else:
             changed.append((relative, target))
     staged: list[tuple[Path, str]] = []
+    file_changes = list(changed)
     try:
-        _stage_all(changed, files, staged)
+        for stream in streams:
+            for relative, target, temp_name in _stage_stream(root, real_root, stream, staged):
+                if _same_files(target, temp_name):
+                    _unlink_quietly(temp_name)
+                    unchanged.append(relative)
+                else:
+                    staged.append((target, temp_name))
+                    changed.append((relative, target))
+        _stage_all(file_changes, files, staged)
+        staged.sort(key=lambda item: str(item[0]))
         _commit(staged)
     finally:
         for _, temp_name in staged:
@@ -79,7 +100,53 @@ def write_all(root: Path, files: dict[str, bytes]) -> WriteResult:
     for folder, names in written.items():
         _fsync_folder(folder)
         remove_stale_temps(folder, names)
-    return WriteResult(tuple(relative for relative, _ in changed), tuple(unchanged))
+    return WriteResult(tuple(sorted(relative for relative, _ in changed)), tuple(sorted(unchanged)))
+
+
+def _stage_stream(root: Path, real_root: str, stream: Stream,
+                  staged: list[tuple[Path, str]]) -> list[tuple[str, Path, str]]:
+    """Write a stream's files into temp files, fsynced: (relative, target, temp name)."""
+    opened: list[tuple[str, Path, str, Any]] = []
+    try:
+        for relative in stream.names:
+            target = safe_join(root, relative)
+            _prepare_parent(target, relative, real_root)
+            try:
+                fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+            except OSError as exc:
+                raise OutputError(str(target), f"cannot write ({exc.strerror or exc})") from None
+            opened.append((relative, target, temp_name, os.fdopen(fd, "wb")))
+        try:
+            stream.produce({relative: handle.write for relative, _, _, handle in opened})
+            for _, _, temp_name, handle in opened:
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+                os.chmod(temp_name, FILE_MODE)
+        except OSError as exc:
+            raise OutputError(str(opened[0][1]), f"cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        for _, _, temp_name, handle in opened:
+            handle.close()
+            _unlink_quietly(temp_name)
+        raise
+    return [(relative, target, temp_name) for relative, target, temp_name, _ in opened]
+
+
+def _same_files(target: Path, temp_name: str) -> bool:
+    """Does ``target`` hold exactly the bytes of the temp file? Read a block at a time."""
+    try:
+        if target.is_symlink() or target.stat().st_size != os.stat(temp_name).st_size:
+            return False
+        with open(target, "rb") as old, open(temp_name, "rb") as new:
+            while True:
+                a, b = old.read(1 << 20), new.read(1 << 20)
+                if a != b:
+                    return False
+                if not a:
+                    return True
+    except OSError:
+        return False
 
 
 STAGING_THREADS = 8  # fsync waits for the disk, not the CPU: a few at once overlap
