@@ -346,6 +346,10 @@ class Contents:
         self._finished[(entry.source, full)] = result
         return result
 
+    def any_troubled(self) -> bool:
+        """Did a body of these entries come with a problem?"""
+        return bool(self._troubled)
+
     def troubled(self, spec: FeedSpec) -> bool:
         return spec.full_content and any(key.source in self._troubled for key in spec.entries)
 
@@ -383,7 +387,7 @@ class LongFeed:
                      if (found := contents.entry(key, self.spec.full_content)) is not None]
             contents.prepare_bodies()
             entries = [entry for entry in map(contents.finished, shown) if entry is not None]
-            self.troubled |= len(entries) != len(keys[start:start + STREAM_CHUNK]) or contents.troubled(self.spec)
+            self.troubled |= len(entries) != len(keys[start:start + STREAM_CHUNK]) or contents.any_troubled()
             parts = max(1, len(entries) // 64)
             slices = [entries[i * len(entries) // parts:(i + 1) * len(entries) // parts] for i in range(parts)]
             processes = parallel.processes_for(self.settings.jobs, parts) if len(entries) >= 128 else 1
