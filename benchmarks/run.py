@@ -12,14 +12,25 @@ one run and one after the other:
   memory (``floor.peak_rss``: the largest single process, exact, and the whole process tree,
   sampled);
 
+- the stat floor (``statfloor.py``): ``os.scandir`` + ``stat`` every article file, a fresh
+  child process timed start to exit like the builds, the least a no-op rebuild must do;
+- with ``--long``: cold builds with ``--limit 0`` (every entry in every feed), full content
+  and ``content = "summary"``, beside the cold newest-50 build;
+- with ``--hugo`` (when ``hugo`` is on PATH): a cold Hugo build of the same corpus that
+  writes every entry into RSS, Atom and JSON Feed (``hugo.py``), beside mkfeeds ``--limit 0``
+  with summaries;
+
 and prints one table: wall time, peak memory, the ratio of each build to the all-cores floor,
-and each rebuild as a percentage of the cold build. It prints figures and asserts nothing; it
+each rebuild as a percentage of the cold build, the long builds as a multiple of it, and the
+no-op rebuild as a multiple of the stat floor. ``--skip`` leaves rows out (for 1,000,000
+articles: ``--skip floor-1,touched``). It prints figures and asserts nothing; it
 is not part of the test run. See ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -34,10 +45,17 @@ sys.path.insert(0, str(HERE))
 
 from corpus import generate, touch
 from floor import floor, peak_rss
+import hugo
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 BASE_URL = "https://bench.example.org/"
 BACKDATE_S = 3600  # the corpus is dated an hour back: articles are written before a build
+
+
+# Row groups: what the table compares each row with.
+FLOOR, STAT, COLD, NOOP, TOUCHED, SERIAL, LONG, LONG_SUMMARY, HUGO = (
+    "floor", "stat", "cold", "noop", "touched", "serial", "long", "long-summary", "hugo")
+SKIPPABLE = ("floor", "floor-1", "stat", "noop", "touched")
 
 
 @dataclass
@@ -45,18 +63,37 @@ class Row:
     size: int
     what: str
     wall: float
+    group: str
     rss_mb: float | None = None  # largest single process
     tree_mb: float | None = None  # the whole process tree (parent + workers), sampled
     cpu: float | None = None  # user + system seconds, all processes
+    note: str = ""  # e.g. how many entries a long feed has
 
 
 MAIN_ONLY_CONFIG = "# benchmarks/run.py --main-only: the main feed alone\ntaxonomies = []\npages = false\n"
+# Summaries only, in every feed the config has (the default config has no [[feeds]]).
+SUMMARY_CONFIG = 'content = "summary"\ntaxonomy-content = "summary"\n'
+
+
+def write_configs(workdir: Path, main_only: bool) -> tuple[Path | None, Path]:
+    """The config of the newest-50 and full-content builds (None: the defaults) and the
+    config of the summary builds."""
+    base = MAIN_ONLY_CONFIG if main_only else ""
+    full = None
+    if main_only:
+        full = workdir / "main-only.toml"
+        full.write_text(base)
+    summary = workdir / ("main-only-summary.toml" if main_only else "summary.toml")
+    summary.write_text(f"# benchmarks/run.py: summaries only\n{base}{SUMMARY_CONFIG}")
+    return full, summary
 
 
 def build_command(root: Path, out: Path, cache: Path | None, jobs: int | None,
-                  config: Path | None = None) -> list[str]:
+                  config: Path | None = None, limit: int | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "mkfeeds", "build", "--input", str(root), "--output", str(out),
            "--base-url", BASE_URL, "--quiet"]
+    if limit is not None:
+        cmd += ["--limit", str(limit)]
     if config:
         cmd += ["--config", str(config)]
     cmd += ["--cache", str(cache)] if cache else ["--no-cache"]
@@ -73,17 +110,18 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_build(size: int, what: str, cmd: list[str], cwd: Path) -> Row:
+def run_build(size: int, what: str, cmd: list[str], cwd: Path, group: str,
+              ok: tuple[int, ...] = (0, 1)) -> Row:
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: nobody reads while it runs
         result = peak_rss(cmd, cwd=cwd, env=child_env(), tree=True, stderr=errors)
         errors.seek(0)
         messages = errors.read().decode(errors="replace")
-    if result.returncode not in (0, 1):  # 1: built, some articles rejected
+    if result.returncode not in ok:  # mkfeeds' 1: built, some articles rejected
         sys.exit(f"{what} of {size:,} articles failed with exit status {result.returncode}: "
                  f"{' '.join(cmd)}\n{messages[-2000:]}")
     if messages.strip():
         print(f"  {what}: {messages.strip().splitlines()[-1]}", file=sys.stderr)
-    return Row(size, what, result.wall,
+    return Row(size, what, result.wall, group,
                result.maxrss_kib / 1024 if result.maxrss_kib else None,
                result.tree_peak_kib / 1024 if result.tree_peak_kib else None,
                result.user + result.sys)
@@ -107,55 +145,128 @@ def prepare(size: int, seed: int, workdir: Path) -> tuple[Path, list[Path]]:
     return root, paths
 
 
+def stat_row(size: int, root: Path, cwd: Path) -> Row:
+    """The stat floor as a fresh child, timed start to exit as the builds are."""
+    cmd = [sys.executable, str(HERE / "statfloor.py"), str(root)]
+    result = peak_rss(cmd, cwd=cwd, env=child_env())
+    if result.returncode != 0:
+        sys.exit(f"the stat floor failed on {root} with exit status {result.returncode}")
+    return Row(size, "floor, stat every file", result.wall, STAT,
+               result.maxrss_kib / 1024 if result.maxrss_kib else None, None, result.user + result.sys)
+
+
+def main_feed_entries(out: Path) -> int:
+    return len(json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"])
+
+
 def bench_size(size: int, args: argparse.Namespace) -> list[Row]:
     workdir: Path = args.workdir
+    here = workdir / str(size)
     print(f"{size:,} articles", file=sys.stderr)
     root, paths = prepare(size, args.seed, workdir)
-    out, cache = workdir / str(size) / "out", workdir / str(size) / "cache.sqlite"
+    out = here / "out"
     cores = os.cpu_count() or 1
     rows: list[Row] = []
-    config = None
-    if args.main_only:
-        config = workdir / "main-only.toml"
-        config.write_text(MAIN_ONLY_CONFIG)
+    config, summary_config = write_configs(workdir, args.main_only)
 
     def best(what: str, make) -> Row:
         runs = [make() for _ in range(args.repeat)]
         row = min(runs, key=lambda r: r.wall)
-        print(f"  {what}: {row.wall:.2f} s", file=sys.stderr)
+        print(f"  {what}: {row.wall:.2f} s" + (f" ({row.note})" if row.note else ""), file=sys.stderr)
         return row
 
-    rows.append(best("floor, 1 process", lambda: Row(size, "floor, 1 process", floor(root, 1))))
-    rows.append(best(f"floor, {cores} processes",
-                     lambda: Row(size, f"floor, {cores} processes", floor(root, cores))))
+    def cache_of(output: Path) -> Path:
+        return here / f"{output.name}.cache.sqlite"
+
+    def fresh(output: Path) -> Path:
+        """No output folder and no cache (the cache's side files too): a cold build."""
+        shutil.rmtree(output, ignore_errors=True)
+        for leftover in here.glob(f"{cache_of(output).name}*"):
+            leftover.unlink()
+        return cache_of(output)
+
+    if "floor" not in args.skip:
+        if "floor-1" not in args.skip:
+            rows.append(best("floor, 1 process",
+                             lambda: Row(size, "floor, 1 process", floor(root, 1), FLOOR)))
+        rows.append(best(f"floor, {cores} processes",
+                         lambda: Row(size, f"floor, {cores} processes", floor(root, cores), FLOOR)))
+    if "stat" not in args.skip:
+        rows.append(best("floor, stat every file", lambda: stat_row(size, root, workdir)))
 
     def cold() -> Row:
-        shutil.rmtree(out, ignore_errors=True)
-        for leftover in workdir.glob(f"{size}/cache.sqlite*"):
-            leftover.unlink()
-        return run_build(size, "cold build", build_command(root, out, cache, args.jobs, config), workdir)
+        return run_build(size, "cold build", build_command(root, out, fresh(out), args.jobs, config),
+                         workdir, COLD)
 
     rows.append(best("cold build", cold))
-    noop = build_command(root, out, cache, args.jobs, config)
-    rows.append(best("no-op rebuild", lambda: run_build(size, "no-op rebuild", noop, workdir)))
+    noop = build_command(root, out, cache_of(out), args.jobs, config)
+    if "noop" not in args.skip:
+        rows.append(best("no-op rebuild", lambda: run_build(size, "no-op rebuild", noop, workdir, NOOP)))
 
-    touched_runs = []
-    for k in range(args.repeat):
-        changed = touch(paths, 0.01, seed=args.seed + 1 + k)
-        touched_runs.append(run_build(size, f"rebuild, {len(changed):,} touched (1%)", noop, workdir))
-    row = min(touched_runs, key=lambda r: r.wall)
-    print(f"  {row.what}: {row.wall:.2f} s", file=sys.stderr)
-    rows.append(row)
+    if args.long or args.hugo:
+        long_out = here / "out-limit0"
+
+        def long_build(what: str, group: str, conf: Path | None) -> Row:
+            row = run_build(size, what, build_command(root, long_out, fresh(long_out), args.jobs, conf,
+                                                      limit=0), workdir, group)
+            row.note = f"{main_feed_entries(long_out):,} entries in the main feed"
+            return row
+
+        if args.long:
+            rows.append(best("cold build, --limit 0", lambda: long_build("cold build, --limit 0", LONG, config)))
+        rows.append(best("cold build, --limit 0, summary",
+                         lambda: long_build("cold build, --limit 0, summary", LONG_SUMMARY, summary_config)))
+        shutil.rmtree(long_out, ignore_errors=True)
+        fresh(long_out)
+    if args.hugo:
+        rows.extend(bench_hugo(size, root, here, args, best))
+
+    if "touched" not in args.skip:
+        touched_runs = []
+        for k in range(args.repeat):
+            changed = touch(paths, 0.01, seed=args.seed + 1 + k)
+            touched_runs.append(run_build(size, f"rebuild, {len(changed):,} touched (1%)", noop, workdir,
+                                          TOUCHED))
+        row = min(touched_runs, key=lambda r: r.wall)
+        print(f"  {row.what}: {row.wall:.2f} s", file=sys.stderr)
+        rows.append(row)
 
     if args.serial:
         def serial() -> Row:
             shutil.rmtree(out, ignore_errors=True)
             return run_build(size, "cold build, --jobs 1 --no-cache",
-                             build_command(root, out, None, 1, config), workdir)
+                             build_command(root, out, None, 1, config), workdir, SERIAL)
         rows.append(best("cold build, --jobs 1 --no-cache", serial))
     if not args.keep:
-        shutil.rmtree(workdir / str(size), ignore_errors=True)
+        shutil.rmtree(here, ignore_errors=True)
     return rows
+
+
+def bench_hugo(size: int, root: Path, here: Path, args: argparse.Namespace, best) -> list[Row]:
+    """Hugo's cold build of the same corpus: every entry, three formats (``hugo.py``)."""
+    exe = hugo.find_hugo()
+    if exe is None:
+        print("  hugo: not on PATH, no Hugo row (Debian: apt-get install hugo)", file=sys.stderr)
+        return []
+    site, dest, hugo_cache = here / "hugo-site", here / "hugo-out", here / "hugo-cache"
+    t0 = time.perf_counter()
+    converted = hugo.write_site(root, site, BASE_URL, taxonomies=not args.main_only)
+    print(f"  converted {converted:,} articles into a Hugo site in {time.perf_counter() - t0:.1f} s "
+          "(not timed)", file=sys.stderr)
+
+    def cold() -> Row:
+        for folder in (dest, hugo_cache, site / "resources"):
+            shutil.rmtree(folder, ignore_errors=True)
+        row = run_build(size, "hugo, all entries, three formats", hugo.hugo_command(exe, site, dest, hugo_cache),
+                        here, HUGO, ok=(0,))
+        row.note = f"{hugo.feed_entries(dest):,} entries in the home feed"
+        return row
+
+    row = best("hugo, all entries, three formats", cold)
+    if not args.keep:
+        for folder in (site, dest, hugo_cache):
+            shutil.rmtree(folder, ignore_errors=True)
+    return [row]
 
 
 def version_time(repeat: int = 5) -> float:
@@ -170,19 +281,27 @@ def version_time(repeat: int = 5) -> float:
 
 
 def table(rows: list[Row]) -> str:
-    head = ("articles", "run", "wall s", "x floor", "% of cold", "peak MB", "tree MB", "CPU s")
+    """One line per row. x floor: over the all-cores floor (the last floor row of its size);
+    % of cold: a rebuild over the cold build; x cold: a long or Hugo build over the cold
+    newest-50 build; x stat: the no-op rebuild over the stat floor."""
+    head = ("articles", "run", "wall s", "x floor", "% of cold", "x cold", "x stat",
+            "peak MB", "tree MB", "CPU s")
     lines = [head]
-    floor_all = {r.size: r.wall for r in rows if r.what.startswith("floor")}  # the last: all cores
-    cold = None
+    floor_all = {r.size: r.wall for r in rows if r.group == FLOOR}  # the last one: all cores
+    cold = {r.size: r.wall for r in rows if r.group == COLD}
+    stat = {r.size: r.wall for r in rows if r.group == STAT}
     for row in rows:
-        if row.what == "cold build":
-            cold = row.wall
-        is_build = not row.what.startswith("floor")
+        is_build = row.group not in (FLOOR, STAT)
         lines.append((
             f"{row.size:,}", row.what, f"{row.wall:.2f}",
-            f"{row.wall / floor_all[row.size]:.2f}" if row.size in floor_all else "",
-            f"{100 * row.wall / cold:.1f}%" if is_build and cold and row.what != "cold build" else "",
-            f"{row.rss_mb:.0f}" if row.rss_mb else "", f"{row.tree_mb:.0f}" if row.tree_mb else "",
+            f"{row.wall / floor_all[row.size]:.2f}" if row.size in floor_all and row.group != STAT else "",
+            f"{100 * row.wall / cold[row.size]:.1f}%"
+            if row.group in (NOOP, TOUCHED, SERIAL) and row.size in cold else "",
+            f"{row.wall / cold[row.size]:.2f}" if row.group in (LONG, LONG_SUMMARY, HUGO) and row.size in cold
+            else "",
+            f"{row.wall / stat[row.size]:.1f}" if row.group == NOOP and row.size in stat else "",
+            f"{row.rss_mb:.0f}" if row.rss_mb and is_build else "",
+            f"{row.tree_mb:.0f}" if row.tree_mb else "",
             f"{row.cpu:.1f}" if row.cpu is not None else "",
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
@@ -192,6 +311,27 @@ def table(rows: list[Row]) -> str:
         if k == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def ratios(rows: list[Row]) -> list[str]:
+    """The ratios the redesign is judged by, one line per size that has them."""
+    lines = []
+    for size in sorted({r.size for r in rows}):
+        by = {r.group: r for r in rows if r.size == size}
+        parts = []
+        if COLD in by:
+            for group, what in ((LONG, "full"), (LONG_SUMMARY, "summary")):
+                if group in by:
+                    parts.append(f"limit 0 / cold newest-50, {what}: {by[group].wall / by[COLD].wall:.2f}x "
+                                 f"(peak {by[group].rss_mb or 0:.0f} MB)")
+        if LONG_SUMMARY in by and HUGO in by:
+            parts.append(f"mkfeeds limit 0 summary / hugo: {by[LONG_SUMMARY].wall / by[HUGO].wall:.2f}x wall, "
+                         f"{(by[LONG_SUMMARY].rss_mb or 0) / (by[HUGO].rss_mb or 1):.2f}x peak")
+        if NOOP in by and STAT in by:
+            parts.append(f"no-op rebuild / stat floor: {by[NOOP].wall / by[STAT].wall:.1f}x")
+        if parts:
+            lines.append(f"{size:,}: " + "; ".join(parts))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +347,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep each corpus, output and cache afterwards")
     ap.add_argument("--main-only", action="store_true",
                     help="build the main feed alone (no taxonomy feeds, no pages): isolates loading")
+    ap.add_argument("--long", action="store_true",
+                    help="also cold builds with --limit 0 (every entry), full content and summaries")
+    ap.add_argument("--hugo", action="store_true",
+                    help="also a cold Hugo build of the same corpus, every entry in three formats "
+                         "(needs hugo on PATH), beside mkfeeds --limit 0 with summaries")
+    ap.add_argument("--skip", default="",
+                    help=f"comma-separated rows to leave out: {', '.join(SKIPPABLE)} "
+                         "(floor-1: the one-process floor only)")
     args = ap.parse_args(argv)
+    args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.skip - set(SKIPPABLE):
+        ap.error(f"--skip takes {', '.join(SKIPPABLE)}")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
 
@@ -224,11 +375,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mkfeeds {__version__}; Python {platform.python_version()}; PyYAML {yaml.__version__} "
           f"(libyaml {'yes' if yaml.__with_libyaml__ else 'NO'}); {os.cpu_count()} cores; "
           f"load average {load:.1f} at the end; best of {args.repeat}"
-          + ("; main feed only" if args.main_only else "; default config (all feeds)"))
+          + ("; main feed only" if args.main_only else "; default config (all feeds)")
+          + (f"; Hugo {hugo.hugo_version(exe)}" if args.hugo and (exe := hugo.find_hugo()) else ""))
     print(table(rows))
+    lines = ratios(rows)
+    if lines:
+        print("\n" + "\n".join(lines))
     print(f"\nmkfeeds --version: {version_time():.3f} s (best of 5)")
-    print("x floor: wall / all-cores floor. peak MB: largest single process (exact). "
-          "tree MB: parent + workers (sampled PSS).")
+    print("x floor: wall / all-cores floor. x cold: wall / cold newest-50 build. x stat: wall / stat floor.\n"
+          "peak MB: largest single process (exact). tree MB: parent + workers (sampled PSS).")
     return 0
 
 
