@@ -200,7 +200,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
 
     streams = tuple(LongFeed(settings, spec, state, by_rel) for spec in pending if len(spec.entries) > STREAM_MIN)
     pending = [spec for spec in pending if len(spec.entries) <= STREAM_MIN]
-    contents = Contents(settings, state, by_rel, result.problems)
+    contents = ShownEntries(settings, state, by_rel, result.problems)
     shown = [[contents.entry(key, spec.full_content) for key in spec.entries] for spec in pending]
     contents.prepare_bodies()  # every body the pending feeds show, each once
     feeds_to_render: list[tuple[str, Feed]] = []
@@ -259,7 +259,7 @@ def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremen
                                         progress=progress, meanwhile=_prepare_rendering):
             again.extend(state.take(sources, reads, reuse))
         work = again  # stored outcomes that did not decode after all: read those files again
-    state.settle(reuse)
+    state.index_rows(reuse)
     return _complete(reuse)
 
 
@@ -276,7 +276,7 @@ def _prepare_rendering() -> None:
     markup.prepare()
 
 
-class Contents:
+class ShownEntries:
     """Whole entries for the feeds to render, each decoded once and given its content
     once, however many feeds show it: from the state where it can prove it holds them,
     else from the files."""
@@ -382,7 +382,7 @@ class LongFeed:
                    for fmt, name in formats}
         keys = self.spec.entries
         for start in range(0, len(keys), STREAM_CHUNK):
-            contents = Contents(self.settings, self.state, self.sources, self.problems)
+            contents = ShownEntries(self.settings, self.state, self.sources, self.problems)
             shown = [found for key in keys[start:start + STREAM_CHUNK]
                      if (found := contents.entry(key, self.spec.full_content)) is not None]
             contents.prepare_bodies()

@@ -67,10 +67,9 @@ class Incremental:
         self._bodies: dict[str, str] = {}  # rel -> body HTML, held in memory
         self._whole: dict[str, Entry] = {}  # rel -> entries that could not be encoded
         self._put: dict[str, tuple[Any, ...] | None] = {}
-        self._restated: dict[str, tuple[int, ...]] = {}
+        self._confirmed: dict[str, tuple[int, ...]] = {}
         self._rows: Rows | None = None
         self._store: Store | None = None
-        self._settled = False
         folder = settings.cache if keep else None
         if folder is not None:
             self._store = self._open(Path(folder))
@@ -302,17 +301,17 @@ class Incremental:
         try:
             for row in store.put(rows):
                 self._put[row[0]] = row
-                self._restated.pop(row[0], None)
-            store.restat(confirmed)
+                self._confirmed.pop(row[0], None)
+            store.confirm(confirmed)
             for values in confirmed:
-                self._restated[values[-1]] = values[:-1]
+                self._confirmed[values[-1]] = values[:-1]
             store.drop(dropped)
             for rel in dropped:
                 self._put[rel] = None
         except sqlite3.Error as exc:
             self._lost(exc, reading=False)
 
-    def settle(self, reuse: Reuse) -> None:
+    def index_rows(self, reuse: Reuse) -> None:
         """Every file is read: drop the rows of vanished ones and write the row index
         (in this build's transaction), freeing what it took before the feeds render."""
         store, rows = self._store, self._rows
@@ -323,15 +322,14 @@ class Incremental:
             store.drop(reuse.stale)
             for rel in reuse.stale:
                 self._put[rel] = None
-            if rows is None or self._put or self._restated or store.meta("row_index") is None:
+            if rows is None or self._put or self._confirmed or store.meta("row_index") is None:
                 base = rows if rows is not None else Rows.empty(store.width)
-                updated = base.updated(self._put, self._restated)
+                updated = base.updated(self._put, self._confirmed)
                 shared = frozenset(KEY_AT + codec.KEY_COLUMNS.index(name) for name in _SHARED)
                 store.write_index(updated, shared)
         except (sqlite3.Error, MemoryError, ValueError, OverflowError) as exc:
             self._lost(exc, reading=False)
-        self._put, self._restated = {}, {}
-        self._settled = True
+        self._put, self._confirmed = {}, {}
 
     # -- whole entries and bodies ------------------------------------------------------------
 

@@ -61,7 +61,7 @@ class Rows(NamedTuple):
     def empty(cls, width: int) -> Rows:
         return cls([[] for _ in range(width)])
 
-    def updated(self, put: dict[str, tuple[Any, ...] | None], restated: dict[str, tuple[int, ...]]) -> Rows:
+    def updated(self, put: dict[str, tuple[Any, ...] | None], confirmed: dict[str, tuple[int, ...]]) -> Rows:
         """The rows after a build's writes: rows put whole (or dropped: None), rows whose
         file was confirmed unchanged given new (size, mtime_ns, ctime_ns, ino, checked_ns).
         Changes these lists: this value is not to be used after."""
@@ -80,7 +80,7 @@ class Rows(NamedTuple):
                     column[j] = value
             else:
                 added.append(row)
-        for rel, values in restated.items():
+        for rel, values in confirmed.items():
             j = bisect_left(rels, rel)
             if j < len(rels) and rels[j] == rel:
                 for position, value in zip((1, 2, 3, 4, 6), values):
@@ -208,7 +208,7 @@ class Store:
         written = self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL, NULL)", sealed)
         return [row[:self.width] for row in written]
 
-    def restat(self, rows: Iterable[tuple[int, int, int, int, int, str]]) -> None:
+    def confirm(self, rows: Iterable[tuple[int, int, int, int, int, str]]) -> None:
         """(size, mtime_ns, ctime_ns, ino, checked_ns, rel): the text was confirmed unchanged."""
         self._write("UPDATE files SET size = ?, mtime_ns = ?, ctime_ns = ?, ino = ?, checked_ns = ? "
                     "WHERE rel = ?", list(rows))
