@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work: Path = args.workdir
     shutil.rmtree(work, ignore_errors=True)
-    root, out, cache = work / "articles", work / "out", work / "cache.sqlite"
+    root, out, cache = work / "articles", work / "out", work / "state"
     paths = generate(root, args.articles, args.seed)
     stamp = time.time_ns() - BACKDATE_S * 10**9
     for path in paths:
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         walls.append(time.perf_counter() - t0)
         probes.append(probe())
         if call == 1 or call % args.check_every == 0 or call == args.builds:
-            fresh_build(root, work / "fresh-out", work / "fresh-cache.sqlite")
+            fresh_build(root, work / "fresh-out", work / "fresh-state")
             found = differences(out, work / "fresh-out")
             checks.append((call, found))
             now = probes[-1]

@@ -176,13 +176,12 @@ def bench_size(size: int, args: argparse.Namespace) -> list[Row]:
         return row
 
     def cache_of(output: Path) -> Path:
-        return here / f"{output.name}.cache.sqlite"
+        return here / f"{output.name}.state"
 
     def fresh(output: Path) -> Path:
-        """No output folder and no cache (the cache's side files too): a cold build."""
+        """No output folder and no state folder: a cold build."""
         shutil.rmtree(output, ignore_errors=True)
-        for leftover in here.glob(f"{cache_of(output).name}*"):
-            leftover.unlink()
+        shutil.rmtree(cache_of(output), ignore_errors=True)
         return cache_of(output)
 
     if "floor" not in args.skip:
