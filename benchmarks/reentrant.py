@@ -87,8 +87,7 @@ def differences(ours: Path, theirs: Path) -> list[str]:
 def fresh_build(root: Path, out: Path, cache: Path) -> None:
     """The same corpus built by a new process, from nothing."""
     shutil.rmtree(out, ignore_errors=True)
-    for leftover in cache.parent.glob(f"{cache.name}*"):
-        leftover.unlink()
+    shutil.rmtree(cache, ignore_errors=True)
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     cmd = [sys.executable, "-m", "mkfeeds", "build", "--input", str(root), "--output", str(out),
