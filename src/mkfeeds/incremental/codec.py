@@ -1,17 +1,23 @@
-"""A file's outcome <-> the values a row stores (interim: to be replaced by explicit functions)."""
+"""A file's outcome <-> the values a row stores: plain, explicit functions, one per type.
+
+The key of an outcome (what choosing entries needs) is stored as plain columns, read for
+every row of every build; the whole entry as a JSON list, read only for the entries a
+feed shows. No pickle: stored values are data, never code, and every value read back is
+checked against the model's type before an object is made of it; a value that does not
+fit makes the decoder return None (the row is then treated as missing), never raise.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import types
 import typing
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, KeyedOutcome, Problem
+from mkfeeds.model import Author, Entry, EntryKey, FileOutcome, Image, KeyedOutcome, Link, Problem
 
 SCHEMA = 5
 
@@ -25,51 +31,17 @@ class _Bad(Exception):
 
 
 _MEMO_MAX_LEN = 40  # short strings (names, categories, languages) are shared between entries
-_PLAIN = (str, int, float, bool)
-
-
-def _kind(hint: Any) -> tuple:
-    """The shape of an annotated type, as the code generator below reads it:
-    ("plain", kinds, optional, shared), ("datetime", optional), ("dataclass", cls, optional)
-    or ("tuple", element). ``shared``: short values are likely to repeat between entries
-    (optional fields such as a language or a kind, and literals), so one object serves all. ``TypeError`` for anything else: the cache is then switched off
-    rather than guessing."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = tuple(a for a in typing.get_args(hint) if a is not type(None))
-        optional = len(args) < len(typing.get_args(hint))
-        if args and all(a in _PLAIN for a in args):
-            return ("plain", args, optional, optional)
-        if len(args) == 1 and optional:
-            inner = _kind(args[0])
-            if inner[0] in ("datetime", "dataclass"):
-                return inner[:-1] + (True,)
-        raise TypeError(f"cannot cache values of type {hint}")
-    if origin is typing.Literal:
-        kinds = tuple(sorted({type(a) for a in typing.get_args(hint)}, key=lambda k: k.__name__))
-        if all(k in (str, int, bool) for k in kinds):
-            return ("plain", kinds, False, True)
-        raise TypeError(f"cannot cache values of type {hint}")
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return ("tuple", _kind(args[0]))
-        raise TypeError(f"cannot cache values of type {hint}")
-    if hint in _PLAIN:
-        return ("plain", (hint,), False, False)
-    if hint is datetime:
-        return ("datetime", False)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return ("dataclass", hint, False)
-    raise TypeError(f"cannot cache values of type {hint}")
+_FLOAT, _INT, _AUTHOR = object(), object(), object()  # memo keys no stored value can equal
 
 
 def _encode_datetime(value: Any) -> Any:
+    """A datetime that comes back with its exact zone: UTC or a fixed offset as ISO text,
+    an IANA zone as [naive ISO text, key, fold]."""
     if type(value) is not datetime:
         raise Uncacheable("not a datetime")
     zone = value.tzinfo
     if zone is None:
-        return value.isoformat()
+        raise Uncacheable("a datetime without a zone")
     if type(zone) is timezone:  # UTC or a fixed offset: isoformat keeps it exactly
         if zone.tzname(None) != timezone(zone.utcoffset(None)).tzname(None):
             raise Uncacheable("a named fixed-offset time zone")
@@ -82,8 +54,10 @@ def _encode_datetime(value: Any) -> Any:
 def _decode_datetime(value: Any) -> datetime:
     try:
         if type(value) is str:
-            return datetime.fromisoformat(value)
-        if type(value) is list and len(value) == 3 and type(value[0]) is str \
+            decoded = datetime.fromisoformat(value)
+            if decoded.tzinfo is not None:
+                return decoded
+        elif type(value) is list and len(value) == 3 and type(value[0]) is str \
                 and type(value[1]) is str and type(value[2]) is int and value[2] in (0, 1):
             naive = datetime.fromisoformat(value[0])
             if naive.tzinfo is None:
@@ -93,171 +67,217 @@ def _decode_datetime(value: Any) -> datetime:
     raise _Bad
 
 
-def _decode_strings(value: Any, memo: dict) -> tuple:
+# -- checks of plain values ------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise Uncacheable("not text")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and type(value) is not str:
+        raise Uncacheable("not text")
+    return value
+
+
+def _number(value: Any) -> float | int | None:
+    if value is not None and type(value) not in (int, float):
+        raise Uncacheable("not a number")
+    return value
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is not None and type(value) is not int:
+        raise Uncacheable("not a whole number")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise Uncacheable("not true or false")
+    return value
+
+
+def _names(value: Any) -> list[str]:
+    if type(value) is not tuple or any(type(name) is not str for name in value):
+        raise Uncacheable("not a tuple of names")
+    return list(value)
+
+
+def _shared(value: str, memo: dict[Any, Any]) -> str:
+    return memo.setdefault(value, value) if len(value) <= _MEMO_MAX_LEN else value
+
+
+def _is_text(value: Any, memo: dict[Any, Any]) -> str:
+    if type(value) is not str:
+        raise _Bad
+    return value
+
+
+def _is_optional_text(value: Any, memo: dict[Any, Any]) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Bad
+    return _shared(value, memo)
+
+
+def _is_names(value: Any, memo: dict[Any, Any]) -> tuple[str, ...]:
     if type(value) is not list:
         raise _Bad
-    for item in value:
-        if type(item) is not str:
+    for name in value:
+        if type(name) is not str:
             raise _Bad
-    return tuple([memo.setdefault(item, item) if len(item) <= _MEMO_MAX_LEN else item
-                  for item in value])
+    return tuple([_shared(name, memo) for name in value])
 
 
-def _bad() -> Any:
-    raise _Bad
+def _is_flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise _Bad
+    return value
 
 
-class _Generator:
-    """Writes, once per process, a straight-line encoder and decoder for each dataclass
-    of the model (as ``dataclasses`` writes ``__init__``): checking ~25 fields per
-    entry through generic closures would cost more than reading the row."""
+def _is_number(value: Any, memo: dict[Any, Any]) -> float | int | None:
+    if value is None or type(value) is int:
+        return value
+    if type(value) is not float:
+        raise _Bad
+    return memo.setdefault((_FLOAT, value), value) if value else value  # 0.0 and -0.0 kept apart
 
-    def __init__(self) -> None:
-        self.env: dict[str, Any] = {
-            "_Bad": _Bad, "Uncacheable": Uncacheable, "_bad": _bad,
-            "_enc_dt": _encode_datetime, "_dec_dt": _decode_datetime, "_dec_strs": _decode_strings,
-            "_FLOAT": object(), "_INT": object(),  # memo keys no JSON value can equal
-            "isinstance": isinstance, "type": type, "len": len, "tuple": tuple, "list": list,
-            "str": str, "int": int, "float": float, "bool": bool, "NoneType": type(None),
-        }
-        self.done: dict[type, tuple[str, str]] = {}
-        self.count = 0
 
-    def name(self, prefix: str, value: Any) -> str:
-        self.count += 1
-        key = f"_{prefix}{self.count}"
-        self.env[key] = value
-        return key
+def _is_optional_int(value: Any, memo: dict[Any, Any]) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise _Bad
+    return memo.setdefault((_INT, value), value) if value > 256 else value  # CPython shares only -5..256
 
-    def functions(self, cls: type) -> tuple[str, str]:
-        """Names of the encoder and decoder of ``cls`` in ``self.env``."""
-        if cls in self.done:
-            return self.done[cls]
-        hints = typing.get_type_hints(cls)
-        fields = [f.name for f in dataclasses.fields(cls)]
-        kinds = [_kind(hints[f]) for f in fields]
-        enc_name, dec_name = f"_enc_{cls.__name__}", f"_dec_{cls.__name__}"
-        self.done[cls] = (enc_name, dec_name)
-        cls_name = self.name("cls", cls)
-        enc = [f"def {enc_name}(o):",
-               f"    if type(o) is not {cls_name}: raise Uncacheable('not a {cls.__name__}')"]
-        dec = [f"def {dec_name}(v, memo):",
-               f"    if type(v) is not list or len(v) != {len(fields)}: raise _Bad",
-               f"    ({', '.join(f'a{i}' for i in range(len(fields)))},) = v"]
-        out = []
-        previous_dt: list[int] = []
-        for i, (field, kind) in enumerate(zip(fields, kinds)):
-            enc.append(f"    a{i} = o.{field}")
-            enc.extend("    " + line for line in self.encode(f"a{i}", kind))
-            out.append(f"a{i}")
-            if i and kind == ("plain", (str,), False, False) and kinds[i - 1] == kind:
-                dec.append(f"    if a{i} == a{i - 1}: a{i} = a{i - 1}")  # ``url`` is often ``id``
-            if kind[0] == "datetime":
-                dec.append(f"    r{i} = a{i}")
-            if kind[0] == "datetime" and previous_dt:  # ``updated`` is often ``published``
-                j = previous_dt[-1]
-                dec.append(f"    if type(a{i}) is str and a{i} == r{j}: a{i} = a{j}")
-                dec.append("    else:")
-                dec.extend("        " + line for line in self.decode(f"a{i}", kind, top=True))
-            else:
-                dec.extend("    " + line for line in self.decode(f"a{i}", kind, top=True))
-            if kind[0] == "datetime":
-                previous_dt.append(i)
-        enc.append(f"    return [{', '.join(out)}]")
-        dec.append(f"    return {cls_name}({', '.join(out)})")
-        exec("\n".join(enc) + "\n\n" + "\n".join(dec), self.env)  # noqa: S102 - our own code
-        return enc_name, dec_name
 
-    def encode(self, var: str, kind: tuple) -> list[str]:
-        if kind[0] == "plain":
-            _, kinds, optional, _ = kind
-            accepted = kinds + ((int,) if float in kinds and int not in kinds else ())
-            acc = self.name("acc", accepted)
-            test = f"not isinstance({var}, {acc})"
-            if bool not in kinds and (int in accepted):
-                test = f"({test} or isinstance({var}, bool))"
-            if optional:
-                test = f"{var} is not None and {test}"
-            return [f"if {test}: raise Uncacheable('a value of the wrong type')"]
-        if kind[0] == "datetime":
-            line = f"{var} = _enc_dt({var})"
-            return [f"if {var} is not None: {line}"] if kind[1] else [line]
-        if kind[0] == "dataclass":
-            enc_name, _ = self.functions(kind[1])
-            line = f"{var} = {enc_name}({var})"
-            return [f"if {var} is not None: {line}"] if kind[2] else [line]
-        inner = kind[1]  # a tuple
-        lines = [f"if type({var}) is not tuple: raise Uncacheable('not a tuple')"]
-        if inner[0] == "plain" and not inner[2]:
-            acc = self.name("acc", inner[1])
-            lines.append(f"for x in {var}:")
-            lines.append(f"    if not isinstance(x, {acc}) or isinstance(x, bool) and bool not in {acc}: "
-                         "raise Uncacheable('a value of the wrong type')")
-            lines.append(f"{var} = list({var})")
-        else:
-            fn = self.item_function(inner, encode=True)
-            lines.append(f"{var} = [{fn}(x) for x in {var}]")
-        return lines
+# -- the model's types -------------------------------------------------------------------------
 
-    def decode(self, var: str, kind: tuple, top: bool = False) -> list[str]:
-        if kind[0] == "plain":
-            _, kinds, optional, shared = kind
-            exact = kinds + ((int,) if float in kinds and int not in kinds else ()) \
-                + ((type(None),) if optional else ())
-            if len(exact) == 1:
-                lines = [f"if type({var}) is not {exact[0].__name__}: raise _Bad"]
-            else:
-                lines = [f"if type({var}) not in {self.name('exact', frozenset(exact))}: raise _Bad"]
-            if str in kinds and shared:
-                guard = f"type({var}) is str and " if len(exact) > 1 else ""
-                lines.append(f"if {guard}len({var}) <= {_MEMO_MAX_LEN}: {var} = memo.setdefault({var}, {var})")
-            if float in kinds:  # rankings: a handful of distinct values (0.0 and -0.0 kept apart)
-                lines.append(f"if type({var}) is float and {var}: {var} = memo.setdefault((_FLOAT, {var}), {var})")
-            elif int in kinds and bool not in kinds:  # image sizes: CPython shares only -5..256
-                lines.append(f"if type({var}) is int and {var} > 256: {var} = memo.setdefault((_INT, {var}), {var})")
-            return lines
-        if kind[0] == "datetime":
-            line = f"{var} = _dec_dt({var})"
-            return [f"if {var} is not None: {line}"] if kind[1] else [line]
-        if kind[0] == "dataclass":
-            _, dec_name = self.functions(kind[1])
-            if kind[2] and top and all(k[0] == "plain" for k in map(
-                    _kind, typing.get_type_hints(kind[1]).values())):
-                # an optional value object of plain fields (the author): one per distinct value
-                return [f"if {var} is not None:",
-                        f"    if type({var}) is not list: raise _Bad",
-                        f"    k = ({self.name('tag', object())}, *{var})",  # a key no JSON value equals
-                        "    d = memo.get(k)",
-                        f"    if d is None: d = memo[k] = {dec_name}({var}, memo)",
-                        f"    {var} = d"]
-            line = f"{var} = {dec_name}({var}, memo)"
-            return [f"if {var} is not None: {line}"] if kind[2] else [line]
-        inner = kind[1]  # a tuple
-        if inner[0] == "plain" and inner[1] == (str,) and not inner[2]:  # names, shared one by one
-            return [f"{var} = _dec_strs({var}, memo) if {var} or type({var}) is not list else ()"]
-        fn = self.item_function(inner, encode=False)
-        return [f"if type({var}) is not list: raise _Bad",
-                f"{var} = tuple([{fn}(x, memo) for x in {var}])"]
+def _encode_author(author: Any) -> list[Any] | None:
+    if author is None:
+        return None
+    if type(author) is not Author:
+        raise Uncacheable("not an author")
+    return [_text(author.name), _optional_text(author.url)]
 
-    def item_function(self, kind: tuple, encode: bool) -> str:
-        """A function for one element of a tuple field."""
-        if kind[0] == "dataclass" and not kind[2]:
-            return self.functions(kind[1])[0 if encode else 1]
-        self.count += 1
-        name = f"_item{self.count}"
-        if encode:
-            body = self.encode("x", kind)
-            source = [f"def {name}(x):"] + ["    " + line for line in body] + ["    return x"]
-        else:
-            body = self.decode("x", kind)
-            source = [f"def {name}(x, memo):"] + ["    " + line for line in body] + ["    return x"]
-        exec("\n".join(source), self.env)  # noqa: S102 - our own code
-        return name
+
+def _decode_author(value: Any, memo: dict[Any, Any]) -> Author | None:
+    if value is None:
+        return None
+    if type(value) is not list or len(value) != 2:
+        raise _Bad
+    key = (_AUTHOR, *value) if all(type(v) in (str, type(None)) for v in value) else None
+    found = memo.get(key) if key is not None else None
+    if found is None:
+        found = Author(_is_text(value[0], memo), _is_optional_text(value[1], memo))
+        if key is not None:
+            memo[key] = found
+    return found
+
+
+def _encode_image(image: Any) -> list[Any]:
+    if type(image) is not Image:
+        raise Uncacheable("not an image")
+    return [_text(image.url), _optional_int(image.width), _optional_int(image.height)]
+
+
+def _decode_image(value: Any, memo: dict[Any, Any]) -> Image:
+    if type(value) is not list or len(value) != 3:
+        raise _Bad
+    return Image(_is_text(value[0], memo), _is_optional_int(value[1], memo), _is_optional_int(value[2], memo))
+
+
+def _encode_link(link: Any) -> list[Any]:
+    if type(link) is not Link:
+        raise Uncacheable("not a link")
+    return [_text(link.url), _text(link.title)]
+
+
+def _decode_link(value: Any, memo: dict[Any, Any]) -> Link:
+    if type(value) is not list or len(value) != 2:
+        raise _Bad
+    return Link(_is_text(value[0], memo), _is_text(value[1], memo))
+
+
+def _items(value: Any, kind: type) -> tuple[Any, ...]:
+    if type(value) is not tuple:
+        raise Uncacheable("not a tuple")
+    return value
+
+
+def _decode_items(value: Any, decode: Any, memo: dict[Any, Any]) -> tuple[Any, ...]:
+    if type(value) is not list:
+        raise _Bad
+    return tuple([decode(item, memo) for item in value])
+
+
+# Entry fields in the order they are stored; ``test_codec`` holds it to the model.
+ENTRY_FIELDS = ("id", "url", "title", "published", "updated", "source", "summary", "external_url", "author",
+                "categories", "topics", "sections", "images", "related", "language", "draft", "has_body",
+                "content_html", "quality", "heat", "kind", "provider_key")
+
+
+def encode_entry(entry: Entry) -> list[Any]:
+    if type(entry) is not Entry:
+        raise Uncacheable("not a whole entry")
+    published = _encode_datetime(entry.published)
+    return [
+        _text(entry.id), _text(entry.url), _text(entry.title), published,
+        None if entry.updated == entry.published and entry.updated.tzinfo is entry.published.tzinfo
+        and entry.updated.fold == entry.published.fold else _encode_datetime(entry.updated),
+        _text(entry.source), _optional_text(entry.summary), _optional_text(entry.external_url),
+        _encode_author(entry.author), _names(entry.categories), _names(entry.topics), _names(entry.sections),
+        [_encode_image(image) for image in _items(entry.images, Image)],
+        [_encode_link(link) for link in _items(entry.related, Link)],
+        _optional_text(entry.language), _flag(entry.draft), _flag(entry.has_body),
+        _optional_text(entry.content_html), _number(entry.quality), _number(entry.heat),
+        _optional_text(entry.kind), _optional_text(entry.provider_key),
+    ]
+
+
+def decode_entry(value: Any, memo: dict[Any, Any]) -> Entry:
+    if type(value) is not list or len(value) != len(ENTRY_FIELDS):
+        raise _Bad
+    (id_, url, title, published, updated, source, summary, external_url, author, categories, topics, sections,
+     images, related, language, draft, has_body, content_html, quality, heat, kind, provider_key) = value
+    when = _decode_datetime(published)
+    return Entry(
+        _is_text(id_, memo), url if url == id_ and type(url) is str else _is_text(url, memo), _is_text(title, memo),
+        when, when if updated is None else _decode_datetime(updated), _is_text(source, memo),
+        _is_optional_text(summary, memo), _is_optional_text(external_url, memo), _decode_author(author, memo),
+        _is_names(categories, memo), _is_names(topics, memo), _is_names(sections, memo),
+        _decode_items(images, _decode_image, memo), _decode_items(related, _decode_link, memo),
+        _is_optional_text(language, memo), _is_flag(draft), _is_flag(has_body),
+        _is_optional_text(content_html, {}), _is_number(quality, memo), _is_number(heat, memo),
+        _is_optional_text(kind, memo), _is_optional_text(provider_key, memo))
+
+
+PROBLEM_FIELDS = ("severity", "path", "message", "field", "line")
+
+
+def encode_problem(problem: Problem) -> list[Any]:
+    if type(problem) is not Problem or problem.severity not in ("error", "warning"):
+        raise Uncacheable("not a problem")
+    return [problem.severity, _text(problem.path), _text(problem.message), _optional_text(problem.field),
+            _optional_int(problem.line)]
+
+
+def decode_problem(value: Any, memo: dict[Any, Any]) -> Problem:
+    if type(value) is not list or len(value) != len(PROBLEM_FIELDS):
+        raise _Bad
+    severity, path, message, field, line = value
+    if severity not in ("error", "warning"):
+        raise _Bad
+    return Problem(severity, _is_text(path, memo), _is_text(message, memo), _is_optional_text(field, memo),
+                   _is_optional_int(line, memo))
 
 
 def _layout(cls: type, seen: set[type] | None = None) -> list[str]:
     """Every field name and annotation reachable from ``cls``: part of the fingerprint,
-    so a change to the model empties the cache instead of misreading it."""
+    so a change to the model empties the rows instead of misreading them."""
     seen = set() if seen is None else seen
     if cls in seen:
         return []
@@ -275,30 +295,6 @@ def _walk(hint: Any) -> Iterator[Any]:
     yield hint
     for arg in typing.get_args(hint):
         yield from _walk(arg)
-
-
-class _OutcomeCodec:
-    def __init__(self) -> None:
-        gen = _Generator()
-        enc, dec = gen.functions(Entry)
-        self.encode_entry, self.decode_entry = gen.env[enc], gen.env[dec]
-        enc, dec = gen.functions(Problem)
-        self.encode_problem, self.decode_problem = gen.env[enc], gen.env[dec]
-        self.layout = "|".join(_layout(Entry) + _layout(Problem) + [
-            f"EntryKey.{name}:{hint}" for name, hint in EntryKey.__annotations__.items()] + list(KEY_COLUMNS))
-
-
-_codec_instance: _OutcomeCodec | None = None
-
-
-def _outcome_codec() -> _OutcomeCodec:
-    global _codec_instance
-    if _codec_instance is None:
-        try:
-            _codec_instance = _OutcomeCodec()
-        except TypeError as exc:  # a model field of a kind the codec cannot store
-            raise Uncacheable(f"the cache cannot store this version's model ({exc})") from None
-    return _codec_instance
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
@@ -326,17 +322,16 @@ class Encoded(NamedTuple):
 def encode_outcome(outcome: FileOutcome) -> Encoded:
     """``outcome`` (without its path, which is the row's key) as column values and JSON.
     Raises ``Uncacheable`` when it holds a value that would not come back exactly."""
-    codec = _outcome_codec()
     if type(outcome.problems) is not tuple:
         raise Uncacheable("problems is not a tuple")
     entry = outcome.entry
     if entry is not None and type(entry) is not Entry:
         raise Uncacheable("not a whole entry")
     try:
-        problems = _dumps([codec.encode_problem(p) for p in outcome.problems]) if outcome.problems else None
+        problems = _dumps([encode_problem(p) for p in outcome.problems]) if outcome.problems else None
         if entry is None:
             return Encoded((None,) * (len(KEY_COLUMNS) - 1) + (problems,), None)
-        entry_json = _dumps(codec.encode_entry(entry))  # checks every field, the key's included
+        entry_json = _dumps(encode_entry(entry))  # checks every field, the key's included
         if entry.source != outcome.rel:
             raise Uncacheable("an entry from another file")
         published = _encode_datetime(entry.published)
@@ -376,13 +371,12 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
     values (names, authors, lists of topics, rankings) between them. A rebuild decodes
     every unchanged row, so this is written for speed: a value already seen (and
     checked) is one dict lookup, and the tuples are made without a Python call."""
-    codec = _outcome_codec()
     memo = {} if memo is None else memo
     lists: dict[Any, tuple[str, ...]] = memo.setdefault(("outcome_decoder", "lists"), {"": ()})
     authors: dict[Any, Author | None] = memo.setdefault(("outcome_decoder", "authors"), {(None, None): None})
     names_: dict[Any, str | None] = memo.setdefault(("outcome_decoder", "names"), {None: None})
     floats: dict[float, float] = memo.setdefault(("outcome_decoder", "floats"), {})
-    decode_problem, loads, fromisoformat = codec.decode_problem, json.loads, datetime.fromisoformat
+    loads, fromisoformat = json.loads, datetime.fromisoformat
     new, numbers, flags, unseen = tuple.__new__, (int, float, type(None)), (False, True), object()
 
     def names(joined: Any) -> tuple[str, ...]:
@@ -460,9 +454,8 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
 def entry_decoder(memo: dict | None = None) -> Callable[[EntryKey, str | None], Entry | None]:
     """Decodes the ``entry`` part of a row, given the key it was stored with: None if it
     does not decode, or does not agree with its key (a damaged row)."""
-    codec = _outcome_codec()
     memo = {} if memo is None else memo
-    decode_entry, loads = codec.decode_entry, json.loads
+    loads = json.loads
 
     def decode(key: EntryKey, text: str | None) -> Entry | None:
         if type(text) is not str:
