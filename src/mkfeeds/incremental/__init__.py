@@ -69,6 +69,8 @@ class Incremental:
         self._put: dict[str, tuple[Any, ...] | None] = {}
         self._confirmed: dict[str, tuple[int, ...]] = {}
         self._rows: Rows | None = None
+        self._shared: dict[Any, Any] = {}
+        self._shared_positions = frozenset(KEY_AT + codec.KEY_COLUMNS.index(name) for name in _SHARED)
         self._store: Store | None = None
         folder = settings.cache if keep else None
         if folder is not None:
@@ -299,8 +301,9 @@ class Incremental:
         if store is None:
             return
         try:
-            for row in store.put(rows):
-                self._put[row[0]] = row
+            shared, share = self._shared_positions, self._shared.setdefault
+            for row in store.put(rows):  # as the row index holds it; a value many rows have, once
+                self._put[row[0]] = tuple([share(v, v) if at in shared else v for at, v in enumerate(row)])
                 self._confirmed.pop(row[0], None)
             store.confirm(confirmed)
             for values in confirmed:
@@ -325,11 +328,12 @@ class Incremental:
             if rows is None or self._put or self._confirmed or store.meta("row_index") is None:
                 base = rows if rows is not None else Rows.empty(store.width)
                 updated = base.updated(self._put, self._confirmed)
-                shared = frozenset(KEY_AT + codec.KEY_COLUMNS.index(name) for name in _SHARED)
-                store.write_index(updated, shared)
+                self._put, self._confirmed, self._shared = {}, {}, {}  # freed before the index is packed
+                store.write_index(updated, self._shared_positions)
+                del updated
         except (sqlite3.Error, MemoryError, ValueError, OverflowError) as exc:
             self._lost(exc, reading=False)
-        self._put, self._confirmed = {}, {}
+        self._put, self._confirmed, self._shared = {}, {}, {}
 
     # -- whole entries and bodies ------------------------------------------------------------
 
