@@ -344,13 +344,13 @@ def _rebuilt(failure: _Failure) -> BaseException:
     return PoolBroken(f"{summary} (in a worker process; it cannot be sent here)\n{remote_traceback}")
 
 
-def _hold_sigint() -> set[signal.Signals] | None:
+def _hold_sigint() -> set[int | signal.Signals] | None:
     if not hasattr(signal, "pthread_sigmask"):
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
-def _release_sigint(held: set[signal.Signals] | None) -> None:
+def _release_sigint(held: set[int | signal.Signals] | None) -> None:
     if held is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
@@ -359,7 +359,7 @@ def _release_sigint(held: set[signal.Signals] | None) -> None:
 
 def _serve(function: Callable[[T], object], items: Sequence[T], chunks: list[tuple[int, int]],
            tasks: int, sending: int, others: list[int], parent: int,
-           mask: set[signal.Signals] | None) -> NoReturn:
+           mask: set[int | signal.Signals] | None) -> NoReturn:
     """A worker's whole life: take chunks until none is left, then leave with ``os._exit``
     (also on any failure: the parent's code after ``fork`` must never run here)."""
     exit_code = 1

@@ -258,7 +258,7 @@ class _YAMLError(yaml.MarkedYAMLError):
     """A front matter rule broken, reported as libyaml reports its own errors."""
 
     def __init__(self, problem: str, mark: _Mark) -> None:
-        super().__init__(None, None, problem, mark)
+        super().__init__(None, None, problem, mark)  # type: ignore[arg-type]  # libyaml's marks quack alike
 
 
 class _NotAMapping(Exception):

@@ -36,7 +36,7 @@ class AtomEntryExtras(BaseEntryExtension):
         self.links: list[dict[str, str]] = []
         self.language: str | None = None
 
-    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
+    def extend_atom(self, entry):
         for attributes in self.links:
             xml_elem("link", entry, **attributes)
         if self.language:
@@ -49,7 +49,7 @@ class AtomEntryExtras(BaseEntryExtension):
 _LOOKS_LIKE_MARKUP = re.compile(r"<[A-Za-z/!?]")
 
 
-def declare_markup_as_html(element) -> None:  # type: ignore[no-untyped-def]
+def declare_markup_as_html(element) -> None:
     """Plain text that contains something tag-like (``<b>``) is valid Atom, but the W3C
     validator warns (ContainsUndeclaredHTML) and some readers guess it is HTML. Say
     ``type="html"`` and escape it instead: every reader then shows the same literal text."""
@@ -83,13 +83,13 @@ class _Remembered(FeedEntry):
         super().__init__()
         self._memo = (memo, kind, entry)
 
-    def rss_entry(self, extensions=True):  # type: ignore[no-untyped-def]
+    def rss_entry(self, extensions=True):
         return self._kept(super().rss_entry(extensions))
 
-    def atom_entry(self, extensions=True):  # type: ignore[no-untyped-def]
+    def atom_entry(self, extensions=True):
         return self._kept(super().atom_entry(extensions))
 
-    def _kept(self, element):  # type: ignore[no-untyped-def]
+    def _kept(self, element):
         memo, kind, entry = self._memo
         memo.keep(kind, entry, element)
         return copy.deepcopy(element)  # the memo's stays out of any document
@@ -99,13 +99,13 @@ class _Copied(FeedEntry):
     """An entry whose element the memo holds: nothing to fill or to extend, as the
     element has it all; ``FeedGenerator`` asks an entry for its element only."""
 
-    def __init__(self, element) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, element) -> None:
         self._element = element  # FeedEntry.__init__'s empty fields would never be read
 
-    def register_extension(self, namespace, extension_class_entry=None, atom=True, rss=True):  # type: ignore[no-untyped-def]
+    def register_extension(self, namespace, extension_class_entry=None, atom=True, rss=True):
         pass  # the element carries what the extensions wrote
 
-    def rss_entry(self, extensions=True):  # type: ignore[no-untyped-def]
+    def rss_entry(self, extensions=True):
         return copy.deepcopy(self._element)
 
     atom_entry = rss_entry
