@@ -32,7 +32,7 @@ from pathlib import Path
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 5  # the table layout and the JSON shape of a row; bump on any change
+SCHEMA_VERSION = 6  # the table layout and the JSON shape of a row; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds state file
 LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
 STATE_FILE = "state.sqlite"
@@ -97,6 +97,12 @@ def seal(rel: str, value: str | bytes) -> bytes:
     """What proves a stored value is the one written for this row."""
     data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
     return hashlib.blake2b(data, digest_size=12, key=rel.encode("utf-8", "surrogatepass")[:64]).digest()
+
+
+def key_seal(rel: str, row: Sequence[Any]) -> bytes:
+    """What proves a row's digest and key columns are the ones written (its stats need no
+    proof: a wrong one only makes the file be read again)."""
+    return seal(rel, repr((row[5], *row[KEY_AT:])))  # the digest and the key, not the checked time
 
 
 def regular_or_absent(path: Path) -> os.stat_result | None:
@@ -165,7 +171,7 @@ class Store:
         db.execute(f"CREATE TABLE files (rel TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, "
                    f"mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, "
                    f"digest BLOB NOT NULL, checked_ns INTEGER NOT NULL, {keys}, "
-                   f"entry TEXT, entry_seal BLOB, body TEXT, body_seal BLOB)")
+                   f"key_seal BLOB, entry TEXT, entry_seal BLOB, body TEXT, body_seal BLOB)")
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value)")
 
     # -- the records beside the rows --------------------------------------------------------
@@ -191,11 +197,12 @@ class Store:
         columns: list[list[Any]] = [[] for _ in range(self.width)]
         shared: dict[Any, Any] = {}
         share = shared.setdefault  # one string per distinct name, not one per row
-        select = ", ".join([*STAT_COLUMNS, *(f"k_{n}" for n in self.key_columns)])
+        select = ", ".join([*STAT_COLUMNS, *(f"k_{n}" for n in self.key_columns), "key_seal"])
         cursor = self._db.execute(f"SELECT {select} FROM files ORDER BY rel")
         while batch := cursor.fetchmany(1024):
-            for position, (column, values) in enumerate(zip(columns, zip(*batch))):
-                column.extend(values if position < KEY_AT else map(share, values, values))
+            proven = [row[:-1] for row in batch if type(row[0]) is str and row[-1] == key_seal(row[0], row[:-1])]
+            for position, (column, values) in enumerate(zip(columns, zip(*proven))):  # a row not proven:
+                column.extend(values if position < KEY_AT else map(share, values, values))  # as if missing
         if not plausible(columns):
             raise ValueError("rows whose values are not of their types")
         return Rows(columns)
@@ -203,8 +210,10 @@ class Store:
     def put(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Rows of (stat columns..., key columns..., entry JSON or None), body emptied.
         Returns the rows written (a path that is not UTF-8 cannot be stored)."""
-        sealed = [(*row[:-1], row[-1], None if row[-1] is None else seal(row[0], row[-1])) for row in rows]
-        marks = ", ".join("?" * (self.width + 2))
+        width = self.width
+        sealed = [(*row[:width], key_seal(row[0], row[:width]), row[-1],
+                   None if row[-1] is None else seal(row[0], row[-1])) for row in rows]
+        marks = ", ".join("?" * (self.width + 3))
         written = self._write(f"INSERT OR REPLACE INTO files VALUES ({marks}, NULL, NULL)", sealed)
         return [row[:self.width] for row in written]
 
