@@ -325,7 +325,7 @@ class Incremental:
             store.drop(reuse.stale)
             for rel in reuse.stale:
                 self._put[rel] = None
-            if rows is None or self._put or self._confirmed or store.meta("row_index") is None:
+            if rows is None or self._put or self._confirmed or not store.index_held:
                 base = rows if rows is not None else Rows.empty(store.width)
                 updated = base.updated(self._put, self._confirmed)
                 self._put, self._confirmed, self._shared = {}, {}, {}  # freed before the index is packed

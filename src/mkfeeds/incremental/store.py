@@ -128,6 +128,7 @@ class Store:
         self.width = KEY_AT + len(self.key_columns)
         self.reset_reason: str | None = None  # set when the rows were emptied (new fingerprint...)
         self.replaced: str | None = None  # set when a damaged file was replaced by this one
+        self.index_held = False  # the rows came from the row index, which held
         self._db = _open_file(path)
         try:
             self._begin(fingerprint)
@@ -189,11 +190,10 @@ class Store:
         """Every row's stat and key columns, sorted by path: from the row index when it
         holds (its CRC and shape), else from the table (each row then checked for the
         types the comparison relies on). ``ValueError`` when the table is damaged."""
-        blob = self.meta("row_index")
-        if type(blob) is bytes:
-            found = _read_index(blob, self.width)
-            if found is not None:
-                return found
+        found = self.read_index()
+        self.index_held = found is not None
+        if found is not None:
+            return found
         columns: list[list[Any]] = [[] for _ in range(self.width)]
         shared: dict[Any, Any] = {}
         share = shared.setdefault  # one string per distinct name, not one per row
@@ -239,7 +239,25 @@ class Store:
                     [(html, seal(rel, html), rel) for rel, html in bodies])
 
     def write_index(self, rows: Rows, shared: frozenset[int]) -> None:
-        self.set_meta("row_index", _index_blob(rows, shared))
+        """The row index: each column as a BLOB of its own, in this transaction."""
+        self._db.execute("DELETE FROM meta WHERE key LIKE 'row_index/%'")
+        for position, column in enumerate(rows.columns):
+            self.set_meta(f"row_index/{position}", _column_blob(column, position in shared))
+        self.set_meta("row_index", self.width)
+
+    def read_index(self) -> Rows | None:
+        """The row index, if every column of it holds and they agree; else None."""
+        if self.meta("row_index") != self.width:
+            return None
+        columns = []
+        for position in range(self.width):
+            column = _column_of_blob(self.meta(f"row_index/{position}"))
+            if column is None:
+                return None
+            columns.append(column)
+        if len({len(column) for column in columns}) != 1 or not plausible(columns):
+            return None
+        return Rows(columns)
 
     def commit(self) -> None:
         self._db.execute("COMMIT")
@@ -292,57 +310,45 @@ def plausible(columns: list[list[Any]]) -> bool:
             and all(type(value) is bytes and len(value) == 16 for value in digests))
 
 
-def _index_blob(rows: Rows, shared: frozenset[int]) -> bytearray:
-    """The columns marshalled (data only: marshal runs no code), columns with few
-    distinct values as a table of values and a number per row, then a CRC-32."""
+def _column_blob(column: list[Any], shared: bool) -> bytes:
+    """One column marshalled (data only: marshal runs no code): a column with few
+    distinct values as a table of values and a number per row; then a CRC-32. One column
+    at a time, so packing the index never holds more than one column twice."""
     from array import array
 
-    parts: list[tuple[Any, ...]] = []
-    for position, column in enumerate(rows.columns):
-        if position in shared:
-            table: dict[Any, int] = {}
-            codes = array("I", [table.setdefault(value, len(table)) for value in column])
-            parts.append(("t", list(table), codes.tobytes()))
-        else:
-            parts.append(("l", column))
-    data = bytearray(_INDEX_FORMAT)  # grown in place: one copy of the packed columns, not two
-    data += marshal.dumps(parts, 4)
-    del parts
-    data += zlib.crc32(memoryview(data)[len(_INDEX_FORMAT):]).to_bytes(4, "big")
-    return data  # SQLite binds any buffer
+    if shared:
+        table: dict[Any, int] = {}
+        codes = array("I", [table.setdefault(value, len(table)) for value in column])
+        data = marshal.dumps(("t", list(table), codes.tobytes()), 4)
+    else:
+        data = marshal.dumps(("l", column), 4)
+    return _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
 
 
-def _read_index(blob: bytes, width: int) -> Rows | None:
+def _column_of_blob(blob: Any) -> list[Any] | None:
+    """The column stored as ``blob``, if it holds (its CRC, its shape); else None."""
     from array import array
 
     head = len(_INDEX_FORMAT)
-    if not blob.startswith(_INDEX_FORMAT) or len(blob) < head + 4:
+    if type(blob) is not bytes or not blob.startswith(_INDEX_FORMAT) or len(blob) < head + 4:
         return None
     data = memoryview(blob)[head:-4]
     if zlib.crc32(data) != int.from_bytes(blob[-4:], "big"):
         return None
     try:
-        parts = marshal.loads(data)
-        if type(parts) is not list or len(parts) != width:
-            return None
-        columns: list[list[Any]] = []
-        for part in parts:
-            if type(part) is tuple and len(part) == 2 and part[0] == "l" and type(part[1]) is list:
-                columns.append(part[1])
-            elif type(part) is tuple and len(part) == 3 and part[0] == "t" and type(part[1]) is list \
-                    and type(part[2]) is bytes:
-                codes = array("I")
-                codes.frombytes(part[2])
-                if codes and max(codes) >= len(part[1]):
-                    return None
-                columns.append(list(map(part[1].__getitem__, codes)))
-            else:
+        part = marshal.loads(data)
+        if type(part) is tuple and len(part) == 2 and part[0] == "l" and type(part[1]) is list:
+            return part[1]
+        if type(part) is tuple and len(part) == 3 and part[0] == "t" and type(part[1]) is list \
+                and type(part[2]) is bytes:
+            codes = array("I")
+            codes.frombytes(part[2])
+            if codes and max(codes) >= len(part[1]):
                 return None
+            return list(map(part[1].__getitem__, codes))
     except (ValueError, TypeError, EOFError, OverflowError, MemoryError):
-        return None
-    if len({len(column) for column in columns}) != 1 or not plausible(columns):
-        return None
-    return Rows(columns)
+        pass
+    return None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
