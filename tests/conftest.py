@@ -113,12 +113,13 @@ def index_mirrors_table(folder: Path) -> bool:
 
     from mkfeeds.incremental import codec, store
 
+    width = store.KEY_AT + len(codec.KEY_COLUMNS)
     with sqlite3.connect(state_file(folder)) as db:
-        found = db.execute("SELECT value FROM meta WHERE key = 'row_index'").fetchone()
+        found = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE 'row_index%'").fetchall())
         columns = ", ".join([*store.STAT_COLUMNS, *("k_" + n for n in codec.KEY_COLUMNS)])
         rows = db.execute(f"SELECT {columns} FROM files ORDER BY rel").fetchall()
     db.close()
-    if found is None or type(found[0]) is not bytes:
+    if found.get("row_index") != width:
         return False
-    index = store._read_index(found[0], store.KEY_AT + len(codec.KEY_COLUMNS))
-    return index is not None and list(zip(*index.columns)) == rows
+    index = [store._column_of_blob(found.get(f"row_index/{position}")) for position in range(width)]
+    return None not in index and list(zip(*index)) == rows

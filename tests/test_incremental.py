@@ -1,11 +1,14 @@
 """Output is identical however it is built: cold or warm, serial or parallel, before and
-after edits, deletions and additions. Parallel loading keeps input order, reports
-progress, and survives a worker that dies."""
+after edits, deletions and additions, in a fresh process or after many builds in this
+one. Parallel reading keeps input order, reports progress, and survives a worker that
+dies."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,18 +17,20 @@ from conftest import NOW, article_text, index_mirrors_table, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mkfeeds import loading, rendering, rowindex
+from mkfeeds import bodies, loading, parallel, rendering
 from mkfeeds.build import build, mapping_settings
 from mkfeeds.config import Settings
-from mkfeeds.model import Problem
 from mkfeeds.source import discover
 
 
 @pytest.fixture
 def parallel_always(monkeypatch):
-    """Use a pool of workers whatever the number of files (the real threshold is ~200)."""
+    """Use a pool of workers whatever the number of files, bodies or feeds (the real
+    thresholds are ~200 files, 64 bodies, 8 feeds)."""
     monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
     monkeypatch.setattr(loading, "PER_PROCESS_MIN", 1)
+    monkeypatch.setattr(bodies, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(bodies, "PER_PROCESS_MIN", 1)
     monkeypatch.setattr(rendering, "RENDER_PARALLEL_MIN", 1)
 
 
@@ -47,6 +52,23 @@ def backdate(root: Path, seconds: int = 120) -> None:
         if path.is_file():
             stamp = path.stat().st_mtime_ns - seconds * 10**9
             os.utime(path, ns=(stamp, stamp))
+
+
+def spy_on_pools(monkeypatch) -> list[tuple[str, bool]]:
+    """Record each ``parallel.forked_map``: for what ("files", "bodies", "feeds",
+    "listing") and whether it forked workers."""
+    used: list[tuple[str, bool]] = []
+    real = parallel.forked_map
+    names = {"mkfeeds.loading": "files", "mkfeeds.bodies": "bodies", "mkfeeds.rendering": "feeds",
+             "mkfeeds.source": "listing"}
+
+    def spy(function, items, processes, **kwargs):
+        mapped = real(function, items, processes, **kwargs)
+        used.append((names.get(function.__module__, function.__module__), mapped.forked))
+        return mapped
+
+    monkeypatch.setattr(parallel, "forked_map", spy)
+    return used
 
 
 # --- strategies ------------------------------------------------------------------------------
@@ -110,7 +132,7 @@ def test_cold_warm_serial_and_parallel_builds_write_the_same_bytes(
     root = tmp_path_factory.mktemp("corpus")
     write_tree(root / "in", corpus)
     backdate(root / "in")
-    cache = root / "cache.sqlite"
+    state = root / "state"
 
     def built(out: str, **overrides) -> dict[str, bytes]:
         build(settings_for(root, out, timezone=zone, **overrides), NOW)
@@ -118,24 +140,24 @@ def test_cold_warm_serial_and_parallel_builds_write_the_same_bytes(
 
     reference = built("serial")
     assert built("parallel", jobs=2) == reference
-    assert built("cold", jobs=2, cache=cache) == reference
-    assert index_mirrors_table(cache)
-    assert built("warm", jobs=1, cache=cache) == reference
+    assert built("cold", jobs=2, cache=state) == reference
+    assert index_mirrors_table(state)
+    assert built("warm", jobs=1, cache=state) == reference
 
     apply(root / "in", edits)
     reference = built("serial-after")
-    assert built("warm-parallel-after", jobs=2, cache=cache) == reference
-    assert index_mirrors_table(cache)
+    assert built("warm-parallel-after", jobs=2, cache=state) == reference
+    assert index_mirrors_table(state)
     backdate(root / "in")
-    assert built("warm-serial-after", jobs=1, cache=cache) == reference
-    assert index_mirrors_table(cache)
+    assert built("warm-serial-after", jobs=1, cache=state) == reference
+    assert index_mirrors_table(state)
 
 
 # --- parallel rendering ----------------------------------------------------------------------
 
 def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, monkeypatch):
     """Taxonomy feeds render on all cores, to the bytes they have when rendered here; a
-    problem that comes back from several feeds (several workers) is reported once."""
+    body shown by several feeds is rendered once, and its problem reported once."""
     topics = [f"Topic {i}" for i in range(12)]
     write_tree(tmp_path / "in", {
         f"{i:03}.txt": article_text(("<b>x</b>" * 2001 if i == 6 else f"Body *{i}*") if i % 3 == 0 else "",
@@ -144,54 +166,32 @@ def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, 
                                     topics=[topics[i % 12], topics[(i + 5) % 12]])
         for i in range(40)})
     pools = spy_on_pools(monkeypatch)
-    met = Problem("warning", "007.txt", "met in a feed")
-    real_full, real_collect = rendering.Contents.full, rendering._collect_renderings
-    returned: list[Problem] = []
-
-    def full(self, key):  # every feed that shows story 7 meets a problem with it
-        if key.source == "007.txt":
-            self.problems.append(met)
-        return real_full(self, key)
-
-    def collect(settings, specs, pending, contents, results):
-        returned.extend(p for _, _, problems in results for p in problems)
-        return real_collect(settings, specs, pending, contents, results)
-
+    rendered: list[str] = []
+    real_render = bodies.render_body
     with monkeypatch.context() as patched:
-        patched.setattr(rendering.Contents, "full", full)
-        patched.setattr(rendering, "_collect_renderings", collect)
-        parallel = build(settings_for(tmp_path, "parallel", jobs=2), NOW)
+        patched.setattr(bodies, "render_body", lambda entry, source: rendered.append(entry.source)
+                        or real_render(entry, source))
+        in_parallel = build(settings_for(tmp_path, "parallel", jobs=2), NOW)
     serial = build(settings_for(tmp_path, "serial", jobs=1), NOW)
-    assert pools == [("feeds", True), ("feeds", False)]  # 14 bodies: rendered here; jobs=1: no pool
-    assert returned.count(met) == 5  # from the main feed, Topic 7, Topic 0, its category, its provider
-    assert parallel.feeds == serial.feeds > rendering.RENDER_PARALLEL_MIN
+    # 40 files, 14 bodies: read and rendered here; the feeds: on two workers, then (jobs=1) here
+    assert pools == [("files", False), ("bodies", False), ("feeds", True),
+                     ("files", False), ("bodies", False), ("feeds", False)]
+    assert rendered.count("006.txt") == 1  # shown by the main feed, two topic feeds, its category...
+    assert sorted(rendered) == sorted(set(rendered))
+    assert in_parallel.feeds == serial.feeds > rendering.RENDER_PARALLEL_MIN
     assert outputs(tmp_path / "parallel") == outputs(tmp_path / "serial")
-    assert parallel.problems == serial.problems + [met]
+    assert in_parallel.problems == serial.problems
     assert [str(p) for p in serial.problems] == [
         "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"]
 
 
-def spy_on_pools(monkeypatch) -> list[tuple[str, bool]]:
-    """Record each ``forked_map``: what for ("bodies", "feeds") and whether it ran."""
-    used: list[tuple[str, bool]] = []
-    real = rendering.forked_map
-
-    def spy(function, items, processes):
-        result = real(function, items, processes)
-        used.append(("bodies" if "Contents" in function.__qualname__ else "feeds", result is not None))
-        return result
-
-    monkeypatch.setattr(rendering, "forked_map", spy)
-    return used
-
-
 def test_many_bodies_render_in_parallel_once_each_then_come_from_the_cache(tmp_path, monkeypatch):
     """Bodies are rendered before the feeds, each once however many feeds show it (on
-    all cores when there are many), and kept in the cache: a rebuild after one article
+    all cores when there are many), and kept in the state: a rebuild after one article
     changed renders that one body again and no other, to the same bytes."""
     import mkfeeds.markup as markup
 
-    n = rendering.BODY_PARALLEL_MIN + 6
+    n = bodies.PARALLEL_MIN + 6
     write_tree(tmp_path / "in", {
         f"{i:03}.txt": article_text(f"Body *{i}* [link](/{i})", title=f"Story {i}", webUrl=f"https://n.example/{i}/",
                                     publishedDateTime=f"2024-01-01T{i // 60:02}:{i % 60:02}:00Z",
@@ -202,9 +202,9 @@ def test_many_bodies_render_in_parallel_once_each_then_come_from_the_cache(tmp_p
     rendered: list[str] = []
     real_render = markup.render_markdown
     monkeypatch.setattr(markup, "render_markdown", lambda source, base: rendered.append(base) or real_render(source, base))
-    settings = settings_for(tmp_path, "out", jobs=2, limit=0, cache=tmp_path / "cache.sqlite")
+    settings = settings_for(tmp_path, "out", jobs=2, limit=0, cache=tmp_path / "state")
     build(settings, NOW)
-    assert pools == [("bodies", True), ("feeds", True)]
+    assert pools == [("files", False), ("bodies", True), ("feeds", True)]  # 70 files < 200: read here
     assert rendered == []  # all in the workers, which a parent's spy does not see
     cold = outputs(tmp_path / "out")
     (tmp_path / "in/005.txt").write_text(article_text("Body *five*", title="Story 5", webUrl="https://n.example/5/",
@@ -212,14 +212,14 @@ def test_many_bodies_render_in_parallel_once_each_then_come_from_the_cache(tmp_p
                                                       topics=["All", "Topic 5"]))
     backdate(tmp_path / "in")
     build(settings, NOW)
-    assert rendered == ["https://n.example/5/"]  # the 73 others: from the cache
+    assert rendered == ["https://n.example/5/"]  # the 69 others: from the state
     warm = outputs(tmp_path / "out")
     assert b"&lt;em&gt;five&lt;/em&gt;" in warm["rss.xml"]
     build(settings_for(tmp_path, "fresh", jobs=1, limit=0), NOW)
     assert warm == outputs(tmp_path / "fresh") != cold
 
 
-# --- parallel loading ------------------------------------------------------------------------
+# --- parallel reading ------------------------------------------------------------------------
 
 @pytest.fixture
 def many(tmp_path):
@@ -232,136 +232,235 @@ def many(tmp_path):
     return tmp_path
 
 
-def outcomes(root: Path, progress=None, **overrides):
-    """Every outcome, with its whole entry (decoded from JSON where it came as JSON)."""
-    s = settings_for(root, "out", **overrides)
-    with loading.load_outcomes(discover(s.input), s, mapping_settings(s), progress) as loaded:
-        return loaded.resolved()
+def read(root: Path, jobs: int, work=None, progress=None, meanwhile=None) -> list:
+    """What ``loading.read_files`` gives for ``work`` (default: every file): (position,
+    whole outcome) in the order it hands them over."""
+    sources = discover(root / "in")
+    rules = mapping_settings(settings_for(root, "out"))
+    work = range(len(sources)) if work is None else work
+    return [(r.position, r.encoded) for chunk in loading.read_files(sources, work, {}, rules, lambda o: o, jobs=jobs,
+                                                                    progress=progress, meanwhile=meanwhile)
+            for r in chunk]
 
 
-def test_parallel_outcomes_equal_serial_ones_in_input_order(many, parallel_always):
-    assert outcomes(many, jobs=3) == outcomes(many, jobs=1)
+def test_parallel_outcomes_equal_serial_ones_in_input_order(many, parallel_always, monkeypatch):
+    work = list(range(0, 121, 2)) + list(range(1, 121, 2))  # any order: kept
+    serial = read(many, 1, work)
+    pools = spy_on_pools(monkeypatch)
+    assert read(many, 3, work) == serial
+    assert pools == [("files", True)]
+    assert [position for position, _ in serial] == work
+    assert all(outcome is not None and outcome.rel for _, outcome in serial)
 
 
 def test_progress_counts_every_file_once_on_every_path(many, parallel_always):
     total = len(discover(many / "in"))
-    for overrides in ({"jobs": 1}, {"jobs": 2}, {"jobs": 2, "cache": many / "c.sqlite"},
-                      {"jobs": 2, "cache": many / "c.sqlite"}):  # the last one: all cached
+    for out, overrides in (("a", {"jobs": 1}), ("b", {"jobs": 2}), ("c", {"jobs": 2, "cache": many / "state"}),
+                           ("d", {"jobs": 2, "cache": many / "state"})):  # the last one: all from the state
         steps: list[int] = []
-        outcomes(many, steps.append, **overrides)
+        result = build(settings_for(many, out, **overrides), NOW, progress=steps.append)
+        assert not result.up_to_date
         assert sum(steps) == total and all(step > 0 for step in steps)
 
 
-def test_parallel_progress_moves_before_the_end(many, parallel_always):
+def test_parallel_progress_moves_before_the_end(many, parallel_always, monkeypatch):
+    pools = spy_on_pools(monkeypatch)
     steps: list[int] = []
-    outcomes(many, steps.append, jobs=2)
-    assert len(steps) > 1
+    read(many, 2, progress=steps.append)
+    assert pools == [("files", True)]
+    assert len(steps) > 1 and sum(steps) == 121
 
 
-def test_cached_rows_decoded_while_workers_run_fall_back_on_the_file(many, parallel_always):
-    """Unchanged rows are decoded while workers read the changed files; a row that does
-    not decode then is read from its file, after the workers are done."""
+@pytest.mark.parametrize("where", ["table", "index"])
+def test_a_stored_row_that_does_not_decode_is_read_from_its_file_again(many, parallel_always, monkeypatch, where):
+    """A damaged row whose file is unchanged. In the table, its seal fails: the file is
+    read as a new one. In a row index that holds (its CRC, its shape), the row does not
+    decode: the file's text is confirmed by its digest, the row still does not decode, so
+    the file is read again, alone, after the others. Either way the output is right."""
     import sqlite3
 
-    cache = many / "c.sqlite"
-    reference = outcomes(many, jobs=1)
-    outcomes(many, jobs=2, cache=cache)
-    with sqlite3.connect(cache) as db:
-        db.execute("UPDATE files SET k_draft = 'maybe' WHERE rel = '3/003.txt'")
+    from conftest import state_file
+
+    from mkfeeds.incremental import codec, store
+
+    state = many / "state"
+    build(settings_for(many, "cold", jobs=2, cache=state), NOW)
+    with sqlite3.connect(state_file(state)) as db:
+        if where == "table":
+            db.execute("UPDATE files SET k_draft = 'maybe' WHERE rel = '3/003.txt'")
+            db.execute("DELETE FROM meta WHERE key = 'row_index'")  # else the rows come from the index
+        else:
+            position = store.KEY_AT + codec.KEY_COLUMNS.index("draft")
+            [(rels,)] = db.execute("SELECT value FROM meta WHERE key = 'row_index/0'").fetchall()
+            [(blob,)] = db.execute("SELECT value FROM meta WHERE key = ?", (f"row_index/{position}",)).fetchall()
+            column = store._column_of_blob(blob)
+            column[store._column_of_blob(rels).index("3/003.txt")] = "maybe"
+            db.execute("UPDATE meta SET value = ? WHERE key = ?",
+                       (store._column_blob(column, False), f"row_index/{position}"))
+        db.execute("DELETE FROM meta WHERE key = 'build'")
     db.close()
-    rowindex.path_for(cache).unlink()  # else the rows come from it, undamaged
-    for name in ("0/000.txt", "1/001.txt"):  # changed files: the pool starts
+    for name in ("0/000.txt", "1/001.txt"):  # changed files
         path = many / "in" / name
-        stamp = path.stat().st_mtime_ns - 10**10  # older than the cache, yet another stamp
+        stamp = path.stat().st_mtime_ns - 10**10  # older than the state, yet another stamp
         path.write_text(path.read_text() + "\nMore body.\n")
         os.utime(path, ns=(stamp, stamp))
-    decoded_meanwhile: list[int] = []
-    real = loading._Loader.decode_hits
-    with pytest.MonkeyPatch.context() as spy:
-        spy.setattr(loading._Loader, "decode_hits",
-                    lambda self: decoded_meanwhile.append(len(self.hits)) or real(self))
-        changed = outcomes(many, jobs=2, cache=cache)
-    assert decoded_meanwhile[0] == 121 - 2  # every unchanged row, damaged one included
-    assert [o.rel for o in changed] == [o.rel for o in reference]
-    assert [o for o in changed if o.rel not in ("0/000.txt", "1/001.txt")] == \
-        [o for o in reference if o.rel not in ("0/000.txt", "1/001.txt")]
+    works: list[list[str]] = []
+    real = loading.read_files
+    monkeypatch.setattr(loading, "read_files",
+                        lambda sources, work, confirm, *args, **kwargs: works.append(
+                            [sources[i].rel + ("?" if i in confirm else "") for i in work])
+                        or real(sources, work, confirm, *args, **kwargs))
+    build(settings_for(many, "warm", jobs=2, cache=state), NOW)
+    assert works == ([["0/000.txt?", "1/001.txt?", "3/003.txt"]] if where == "table" else
+                     [["0/000.txt?", "1/001.txt?", "3/003.txt?"], ["3/003.txt"]])  # ?: to confirm
+    build(settings_for(many, "fresh", jobs=1), NOW)
+    assert outputs(many / "warm") == outputs(many / "fresh")
 
 
-def test_rendering_is_prepared_meanwhile_only_when_the_workers_read_most_files(many, parallel_always):
-    """A cold build waits for its workers: it imports the renderers meanwhile. A rebuild
-    decodes its cached rows meanwhile, and renders perhaps nothing: it does not."""
-    s = settings_for(many, "out", jobs=2, cache=many / "c.sqlite")
-    prepared: list[str] = []
-
-    def load(label: str) -> None:
-        with loading.load_outcomes(discover(s.input), s, mapping_settings(s),
-                                   meanwhile=lambda: prepared.append(label)):
-            pass
-
-    load("cold")
-    path = many / "in" / "0" / "000.txt"
-    stamp = path.stat().st_mtime_ns - 10**10
-    path.write_text(path.read_text() + "\nMore body.\n")
-    os.utime(path, ns=(stamp, stamp))
-    load("one changed")
-    assert prepared == ["cold"]
+def test_rendering_is_prepared_meanwhile_only_while_workers_read(many, parallel_always, monkeypatch):
+    """While workers read the files, this process imports the renderers (once, before
+    the first results); with no workers, nothing is done meanwhile."""
+    pools = spy_on_pools(monkeypatch)
+    events: list[str] = []
+    read(many, 2, progress=lambda n: events.append("progress"), meanwhile=lambda: events.append("meanwhile"))
+    assert pools == [("files", True)]
+    assert events[0] == "meanwhile" and events.count("meanwhile") == 1
+    events.clear()
+    read(many, 1, progress=lambda n: events.append("progress"), meanwhile=lambda: events.append("meanwhile"))
+    assert "meanwhile" not in events and events
 
 
-def test_one_job_never_starts_a_pool(many, parallel_always, monkeypatch):
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a pool was started")
-
-    monkeypatch.setattr(loading, "_pool_map", no_pool)
-    assert len(outcomes(many, jobs=1)) == 121
-
-
-def test_small_batches_stay_in_process(many, monkeypatch):
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a pool was started")
-
-    monkeypatch.setattr(loading, "_pool_map", no_pool)
-    assert len(outcomes(many, jobs=4)) == 121  # 121 files < PARALLEL_MIN
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """Every ``os.fork`` of this process."""
+    calls: list[int] = []
+    real = os.fork
+    monkeypatch.setattr(os, "fork", lambda: calls.append(1) or real())
+    return calls
 
 
-def dying(bounds):
-    os._exit(9)
+def test_one_job_never_starts_a_pool(many, parallel_always, forks):
+    assert len(read(many, 1)) == 121
+    build(settings_for(many, "out", jobs=1, cache=many / "state"), NOW)
+    assert forks == []
+
+
+def test_small_batches_stay_in_process(many, forks):
+    assert len(read(many, 4)) == 121  # 121 files < PARALLEL_MIN
+    assert forks == []
 
 
 def test_a_worker_that_dies_does_not_lose_files(many, parallel_always, monkeypatch):
-    """A killed worker (out of memory, a crash in a C library): the rest is loaded here."""
-    monkeypatch.setattr(loading, "_work_range", dying)
-    assert outcomes(many, jobs=2) == outcomes(many, jobs=1)
+    """A killed worker (out of memory, a crash in a C library): the rest is read here."""
+    serial = read(many, 1)
+    parent = os.getpid()
+    real = loading.read_one
+
+    def dying(*args):
+        if os.getpid() != parent:
+            os._exit(9)
+        return real(*args)
+
+    monkeypatch.setattr(loading, "read_one", dying)
+    pools = spy_on_pools(monkeypatch)
+    assert read(many, 2) == serial
+    assert pools == [("files", True)]
 
 
 def test_jobs_zero_means_every_available_core(monkeypatch):
-    monkeypatch.setattr(loading, "available_cpus", lambda: 6)
-    assert loading._processes(Settings(jobs=0), 10_000) == 6
-    assert loading._processes(Settings(jobs=2), 10_000) == 2
-    assert loading._processes(Settings(jobs=0), loading.PARALLEL_MIN - 1) == 1
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 6)
+    assert parallel.allowed_processes(0) == 6
+    assert parallel.processes_for(0, 10_000) == 6
+    assert parallel.processes_for(2, 10_000) == 2
+    assert parallel.processes_for(0, 100, per_process=loading.PER_PROCESS_MIN) == 3  # 32 files each at least
 
 
 ORPHAN = """
 import os, sys, time
-from mkfeeds import loading, rendering
-job = loading._Job([], [], {}, None, loading.OBJECTS)
-pid = os.fork()
-if pid == 0:  # the worker
-    loading._init_worker(job)
+from mkfeeds import parallel
+
+pids = sys.argv[1]
+
+def serve(item):
+    with open(pids, "a") as out:
+        out.write(f"{os.getpid()}\\n")
     time.sleep(60)
-    os._exit(0)
-print(pid, flush=True)
-os._exit(0)  # the build, killed: the worker must not wait forever
+    return item
+
+mapped = parallel.forked_map(serve, [1, 2], 2)
+while len(open(pids).read().split()) < 2:
+    time.sleep(0.05)
+os._exit(0)  # the build, killed: its workers must not wait forever
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="looks for the worker in /proc")
-def test_workers_leave_when_their_build_is_killed():
-    import subprocess
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for init to reap it is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="looks for the workers in /proc")
+def test_workers_leave_when_their_build_is_killed(tmp_path):
     import time
 
-    out = subprocess.run([sys.executable, "-c", ORPHAN], capture_output=True, text=True, check=True).stdout
-    worker = int(out.split()[0])
+    pids = tmp_path / "pids"
+    pids.write_text("")
+    subprocess.run([sys.executable, "-c", ORPHAN, str(pids)], check=True, timeout=30)
+    workers = [int(pid) for pid in pids.read_text().split()]
+    assert len(workers) == 2
     deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+    while any(map(_running, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not os.path.exists(f"/proc/{worker}")
+    assert not any(map(_running, workers))
+
+
+# --- many builds in one process --------------------------------------------------------------
+
+def fresh_process_build(root: Path, out: str) -> dict[str, bytes]:
+    """What ``python -m mkfeeds build`` publishes from the same articles, starting afresh."""
+    done = subprocess.run([sys.executable, "-m", "mkfeeds", "build", "--input", str(root / "in"), "--output",
+                           str(root / out), "--base-url", "https://feeds.example.org/", "--site-url",
+                           "https://news.example.org/", "--limit", "0", "--no-cache", "--quiet"],
+                          cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr  # bad.txt
+    return outputs(root / out)
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts descriptors in /proc")
+def test_thirty_builds_in_one_process_give_what_a_fresh_process_gives(tmp_path, parallel_always):
+    """``build`` called again and again (a watcher, a server) gives what a fresh process
+    would, and leaves nothing behind: no descriptor, no thread, no child process."""
+    write_tree(tmp_path / "in", {
+        f"{i % 3}/{i:02}.txt": article_text(f"Body *{i}*." if i % 2 else "", title=f"Story {i}",
+                                            webUrl=f"https://news.example.org/{i}/", topics=[f"T{i % 4}"],
+                                            publishedDateTime=f"2024-01-01T00:{i:02}:00Z")
+        for i in range(24)})
+    write_tree(tmp_path / "in", {"bad.txt": "---\ntitle: [\n---\n"})
+    backdate(tmp_path / "in")
+    settings = Settings(input=tmp_path / "in", output=tmp_path / "out", base_url="https://feeds.example.org/",
+                        site_url="https://news.example.org/", limit=0, jobs=2, cache=tmp_path / "state")
+    build(settings, NOW)  # imports, the codec, the markdown renderer: made once per process
+    fds, threads = open_fds(), threading.active_count()
+    for call in range(1, 31):
+        if call % 5 == 0:  # an edit, an addition, a deletion
+            (tmp_path / "in/0/00.txt").write_text(article_text(f"Edit {call}.", title=f"Story 0, edit {call}",
+                                                               webUrl="https://news.example.org/0/"))
+            write_tree(tmp_path / "in", {f"new/{call}.txt": article_text(
+                title=f"New {call}", webUrl=f"https://news.example.org/new/{call}/")})
+            min((tmp_path / "in" / "2").iterdir()).unlink()
+        result = build(settings, NOW)
+        assert result.rejected == 1 and not result.notices
+        if call in (1, 15, 30):
+            assert outputs(tmp_path / "out") == fresh_process_build(tmp_path, f"fresh-{call}")
+    assert open_fds() <= fds
+    assert threading.active_count() <= threads
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
