@@ -58,13 +58,14 @@ WATCH_INTERVAL = 0.2  # seconds: how soon a worker notices that its parent is go
 
 _TASK = struct.Struct("=I")  # a chunk's number
 _HEADER = struct.Struct("=IQ")  # a chunk's number, then the length of its pickled results
-_READ_SIZE = 1 << 20
+_READ_SIZE = 1 << 16  # a pipe's usual size; larger messages are read straight into place
 _PICKLE = pickle.HIGHEST_PROTOCOL
 _CAN_FORK = hasattr(os, "fork")
 
 # What a worker sends when a chunk did not complete: the exception pickled (None if it
 # cannot be), "TypeName: message", and the worker's traceback as text.
 _Failure = tuple[bytes | None, str, str]
+_Mask = set[int | signal.Signals]  # a signal mask, as pthread_sigmask gives it
 
 
 def available_cpus() -> int:
@@ -107,11 +108,19 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], processes: int, *
 
 
 class _Worker:
-    __slots__ = ("pid", "received")
+    """A worker, and what came through its pipe that is not yet a whole message."""
+
+    __slots__ = ("pid", "received", "body", "filled", "chunk")
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.received = bytearray()  # what came through its pipe and is not yet a whole message
+        self.received = bytearray()  # headers, and whole small messages
+        self.body: bytearray | None = None  # a large message's results, read straight into place
+        self.filled = 0  # how much of ``body`` has come
+        self.chunk = 0  # whose results ``body`` holds
+
+    def partial(self) -> bool:
+        return bool(self.received) or self.body is not None
 
 
 class ForkedMap(Generic[R]):
@@ -203,7 +212,8 @@ class ForkedMap(Generic[R]):
         count = len(self._chunks)
         tasks, filling = os.pipe()
         try:
-            records = struct.pack(f"={count}{_TASK.format[1:]}", *range(count))
+            os.set_blocking(filling, False)  # never wait here for a reader that is not there yet
+            records = b"".join(map(_TASK.pack, range(count)))
             if os.write(filling, records) != len(records):  # atomic: at most PIPE_BUF bytes
                 raise OSError("the task pipe took less than it was given")
         finally:
@@ -251,9 +261,16 @@ class ForkedMap(Generic[R]):
 
     def _receive(self, fd: int) -> None:
         worker = self._workers[fd]
-        data = os.read(fd, _READ_SIZE)
-        if data:
+        if worker.body is not None:
+            count = os.readv(fd, [memoryview(worker.body)[worker.filled:]])
+            worker.filled += count
+            if worker.filled == len(worker.body):
+                self._arrived[worker.chunk], worker.body = worker.body, None
+        else:
+            data = os.read(fd, _READ_SIZE)
+            count = len(data)
             self._collect(worker, data)
+        if count:
             if len(self._arrived) + self._next_chunk == len(self._chunks):
                 self._stop_workers()  # every result is here: the workers have nothing left to do
             return
@@ -263,19 +280,29 @@ class ForkedMap(Generic[R]):
         os.close(fd)
         del self._workers[fd]
         exit_code = _reap(worker.pid)
-        if exit_code not in (0, None) or worker.received:
+        if exit_code not in (0, None) or worker.partial():
             self._broken = _describe_end(worker.pid, exit_code)
 
     def _collect(self, worker: _Worker, data: bytes) -> None:
+        """Take the whole messages in what came; the start of a large one becomes its
+        ``body``, for the rest to be read into it without more copies."""
         received = worker.received
         received += data
-        while len(received) >= _HEADER.size:
-            chunk, length = _HEADER.unpack_from(received)
-            end = _HEADER.size + length
+        start = 0
+        while len(received) - start >= _HEADER.size:
+            chunk, length = _HEADER.unpack_from(received, start)
+            begin = start + _HEADER.size
+            end = begin + length
             if len(received) < end:
+                if length > _READ_SIZE:
+                    worker.body = bytearray(length)
+                    worker.body[:len(received) - begin] = memoryview(received)[begin:]
+                    worker.filled, worker.chunk = len(received) - begin, chunk
+                    start = len(received)
                 break
-            self._arrived[chunk] = received[_HEADER.size:end]
-            del received[:end]
+            self._arrived[chunk] = received[begin:end]
+            start = end
+        del received[:start]
 
     def _stop_workers(self) -> None:
         """Kill every worker still running, then reap them all and close their pipes."""
@@ -344,13 +371,13 @@ def _rebuilt(failure: _Failure) -> BaseException:
     return PoolBroken(f"{summary} (in a worker process; it cannot be sent here)\n{remote_traceback}")
 
 
-def _hold_sigint() -> set[int | signal.Signals] | None:
+def _hold_sigint() -> _Mask | None:
     if not hasattr(signal, "pthread_sigmask"):
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
-def _release_sigint(held: set[int | signal.Signals] | None) -> None:
+def _release_sigint(held: _Mask | None) -> None:
     if held is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
@@ -359,7 +386,7 @@ def _release_sigint(held: set[int | signal.Signals] | None) -> None:
 
 def _serve(function: Callable[[T], object], items: Sequence[T], chunks: list[tuple[int, int]],
            tasks: int, sending: int, others: list[int], parent: int,
-           mask: set[int | signal.Signals] | None) -> NoReturn:
+           mask: _Mask | None) -> NoReturn:
     """A worker's whole life: take chunks until none is left, then leave with ``os._exit``
     (also on any failure: the parent's code after ``fork`` must never run here)."""
     exit_code = 1
