@@ -81,7 +81,7 @@ def write_all(root: Path, files: dict[str, bytes], streams: Sequence[Stream] = (
     file_changes = list(changed)
     try:
         for stream in streams:
-            for relative, target, temp_name in _stage_stream(root, real_root, stream, staged):
+            for relative, target, temp_name in _stage_stream(root, real_root, stream):
                 if _same_files(target, temp_name):
                     _unlink_quietly(temp_name)
                     unchanged.append(relative)
@@ -103,8 +103,7 @@ def write_all(root: Path, files: dict[str, bytes], streams: Sequence[Stream] = (
     return WriteResult(tuple(sorted(relative for relative, _ in changed)), tuple(sorted(unchanged)))
 
 
-def _stage_stream(root: Path, real_root: str, stream: Stream,
-                  staged: list[tuple[Path, str]]) -> list[tuple[str, Path, str]]:
+def _stage_stream(root: Path, real_root: str, stream: Stream) -> list[tuple[str, Path, str]]:
     """Write a stream's files into temp files, fsynced: (relative, target, temp name)."""
     opened: list[tuple[str, Path, str, Any]] = []
     try:

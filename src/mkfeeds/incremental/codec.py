@@ -109,7 +109,7 @@ def _shared(value: str, memo: dict[Any, Any]) -> str:
     return memo.setdefault(value, value) if len(value) <= _MEMO_MAX_LEN else value
 
 
-def _is_text(value: Any, memo: dict[Any, Any]) -> str:
+def _is_text(value: Any) -> str:
     if type(value) is not str:
         raise _Bad
     return value
@@ -172,7 +172,7 @@ def _decode_author(value: Any, memo: dict[Any, Any]) -> Author | None:
     key = (_AUTHOR, *value) if all(type(v) in (str, type(None)) for v in value) else None
     found = memo.get(key) if key is not None else None
     if found is None:
-        found = Author(_is_text(value[0], memo), _is_optional_text(value[1], memo))
+        found = Author(_is_text(value[0]), _is_optional_text(value[1], memo))
         if key is not None:
             memo[key] = found
     return found
@@ -187,7 +187,7 @@ def _encode_image(image: Any) -> list[Any]:
 def _decode_image(value: Any, memo: dict[Any, Any]) -> Image:
     if type(value) is not list or len(value) != 3:
         raise _Bad
-    return Image(_is_text(value[0], memo), _is_optional_int(value[1], memo), _is_optional_int(value[2], memo))
+    return Image(_is_text(value[0]), _is_optional_int(value[1], memo), _is_optional_int(value[2], memo))
 
 
 def _encode_link(link: Any) -> list[Any]:
@@ -199,10 +199,10 @@ def _encode_link(link: Any) -> list[Any]:
 def _decode_link(value: Any, memo: dict[Any, Any]) -> Link:
     if type(value) is not list or len(value) != 2:
         raise _Bad
-    return Link(_is_text(value[0], memo), _is_text(value[1], memo))
+    return Link(_is_text(value[0]), _is_text(value[1]))
 
 
-def _items(value: Any, kind: type) -> tuple[Any, ...]:
+def _items(value: Any) -> tuple[Any, ...]:
     if type(value) is not tuple:
         raise Uncacheable("not a tuple")
     return value
@@ -230,8 +230,8 @@ def encode_entry(entry: Entry) -> list[Any]:
         and entry.updated.fold == entry.published.fold else _encode_datetime(entry.updated),
         _text(entry.source), _optional_text(entry.summary), _optional_text(entry.external_url),
         _encode_author(entry.author), _names(entry.categories), _names(entry.topics), _names(entry.sections),
-        [_encode_image(image) for image in _items(entry.images, Image)],
-        [_encode_link(link) for link in _items(entry.related, Link)],
+        [_encode_image(image) for image in _items(entry.images)],
+        [_encode_link(link) for link in _items(entry.related)],
         _optional_text(entry.language), _flag(entry.draft), _flag(entry.has_body),
         _optional_text(entry.content_html), _number(entry.quality), _number(entry.heat),
         _optional_text(entry.kind), _optional_text(entry.provider_key),
@@ -245,8 +245,8 @@ def decode_entry(value: Any, memo: dict[Any, Any]) -> Entry:
      images, related, language, draft, has_body, content_html, quality, heat, kind, provider_key) = value
     when = _decode_datetime(published)
     return Entry(
-        _is_text(id_, memo), url if url == id_ and type(url) is str else _is_text(url, memo), _is_text(title, memo),
-        when, when if updated is None else _decode_datetime(updated), _is_text(source, memo),
+        _is_text(id_), url if url == id_ and type(url) is str else _is_text(url), _is_text(title),
+        when, when if updated is None else _decode_datetime(updated), _is_text(source),
         _is_optional_text(summary, memo), _is_optional_text(external_url, memo), _decode_author(author, memo),
         _is_names(categories, memo), _is_names(topics, memo), _is_names(sections, memo),
         _decode_items(images, _decode_image, memo), _decode_items(related, _decode_link, memo),
@@ -271,7 +271,7 @@ def decode_problem(value: Any, memo: dict[Any, Any]) -> Problem:
     severity, path, message, field, line = value
     if severity not in ("error", "warning"):
         raise _Bad
-    return Problem(severity, _is_text(path, memo), _is_text(message, memo), _is_optional_text(field, memo),
+    return Problem(severity, _is_text(path), _is_text(message), _is_optional_text(field, memo),
                    _is_optional_int(line, memo))
 
 
