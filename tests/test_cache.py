@@ -324,7 +324,7 @@ def test_settings_that_do_not_change_outcomes_keep_the_cache(tree, cached, parse
     assert parsed == [] and not result.up_to_date
 
 
-@pytest.mark.parametrize("what", ["mapping_version", "version", "code", "pyyaml", "markdown-it"])
+@pytest.mark.parametrize("what", ["mapping_version", "version", "code", "pyyaml", "markdown"])
 def test_a_new_mkfeeds_version_or_rules_empty_the_cache(tree, cached, parsed, monkeypatch, what):
     age_tree(tree)
     build(cached(), NOW)
@@ -338,10 +338,10 @@ def test_a_new_mkfeeds_version_or_rules_empty_the_cache(tree, cached, parsed, mo
     elif what == "pyyaml":
         import yaml
         monkeypatch.setattr(yaml, "__version__", "99.0")
-    elif what == "markdown-it":  # the state holds bodies as HTML
+    elif what == "markdown":  # the state holds bodies as HTML
         real = fingerprint.installed_versions
         monkeypatch.setattr(fingerprint, "installed_versions", lambda names: (
-            ("markdown_it_py-99.0.dist-info",) if names == fingerprint.BODY_LIBRARIES else real(names)))
+            ("cmarkgfm-9999.1.1.dist-info",) if names == fingerprint.BODY_LIBRARIES else real(names)))
     else:
         monkeypatch.setattr(fingerprint, "code_digest", lambda: "another-rule-set")
     build(cached(), NOW)
@@ -356,8 +356,8 @@ def test_the_code_digest_covers_the_modules_that_compute_outcomes():
 
 
 def test_the_body_libraries_are_found_without_importing_them():
-    found = fingerprint.installed_versions(frozenset({"markdown_it_py", "nh3"}))
-    assert [name.split("-")[0].lower() for name in found] == ["markdown_it_py", "nh3"]
+    found = fingerprint.installed_versions(fingerprint.BODY_LIBRARIES)
+    assert [name.split("-")[0].lower() for name in found] == ["cmarkgfm", "nh3"]
 
 
 # --- a state in any condition never fails a build --------------------------------------------

@@ -296,7 +296,7 @@ def test_a_feed_whose_entry_had_a_problem_is_rendered_again_and_tells_it_again(m
                               publishedDateTime="2024-02-01T00:00:00Z"),
     })
     settings = make_settings(cache=tmp_path / "state", taxonomies=("topics",), limit=1)
-    warning = "a.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"
+    warning = "a.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is left out"
     assert [str(p) for p in build(settings, NOW).problems] == [warning]
     (tmp_path / "in/b.txt").write_text(article_text(title="B2", webUrl="https://n.example/b", topics=["Oceans"],
                                                     category=None, publishedDateTime="2024-02-01T00:00:00Z"))

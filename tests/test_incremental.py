@@ -182,7 +182,7 @@ def test_many_feeds_render_in_parallel_to_the_same_bytes_and_problems(tmp_path, 
     assert outputs(tmp_path / "parallel") == outputs(tmp_path / "serial")
     assert in_parallel.problems == serial.problems
     assert [str(p) for p in serial.problems] == [
-        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is shown as text"]
+        "006.txt: warning: body: more than 2,000 HTML tags; the body's raw HTML is left out"]
 
 
 def test_many_bodies_render_in_parallel_once_each_then_come_from_the_cache(tmp_path, monkeypatch):

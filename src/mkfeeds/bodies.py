@@ -48,7 +48,7 @@ def render_body(entry: Entry, source: SourceFile) -> Body:
         text = body_markdown(article)
         if markup.too_much_markup(text):
             problems = (Problem("warning", entry.source, f"more than {markup.MAX_RAW_TAGS:,} HTML tags; "
-                                "the body's raw HTML is shown as text", field="body"),)
+                                "the body's raw HTML is left out", field="body"),)
         html = markup.render_markdown(text, entry.url)
     except Exception as exc:  # noqa: BLE001 - a bug must not cost the other articles
         if os.environ.get("MKFEEDS_DEBUG"):

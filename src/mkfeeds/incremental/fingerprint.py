@@ -23,7 +23,7 @@ _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.([\w.]+))?[ \t]+import[ 
 # The libraries that make HTML of bodies (in the outcome fingerprint: bodies are stored) and
 # those that write feeds and pages (in the output environment only: a new feedgen does not
 # empty the rows).
-BODY_LIBRARIES = frozenset({"markdown_it_py", "nh3"})
+BODY_LIBRARIES = frozenset({"cmarkgfm", "nh3"})
 RENDERING_LIBRARIES = frozenset({"feedgen", "lxml"})
 
 
@@ -66,7 +66,7 @@ def package_digest() -> str:
 
 
 def installed_versions(names: frozenset[str]) -> tuple[str, ...]:
-    """The installed distributions among ``names`` (normalised: ``markdown_it_py``), as
+    """The installed distributions among ``names`` (normalised: ``typing_extensions``), as
     the names of their ``*.dist-info`` folders beside PyYAML's: read without importing
     ``importlib.metadata`` or the libraries themselves, which a build may not need."""
     import yaml
