@@ -18,7 +18,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from mkfeeds.model import Entry, Feed
+from mkfeeds.model import Entry, Feed, Format
 from mkfeeds.render.memo import EntryMemo
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -79,9 +79,9 @@ def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
 class _Remembered(FeedEntry):
     """Filled as any entry; the element feedgen builds from it goes to the memo."""
 
-    def __init__(self, memo: EntryMemo, kind: str, entry: Entry) -> None:
+    def __init__(self, memo: EntryMemo, fmt: Format, entry: Entry) -> None:
         super().__init__()
-        self._memo = (memo, kind, entry)
+        self._memo = (memo, fmt, entry)
 
     def rss_entry(self, extensions=True):
         return self._kept(super().rss_entry(extensions))
@@ -90,8 +90,8 @@ class _Remembered(FeedEntry):
         return self._kept(super().atom_entry(extensions))
 
     def _kept(self, element):
-        memo, kind, entry = self._memo
-        memo.keep(kind, entry, element)
+        memo, fmt, entry = self._memo
+        memo.keep(fmt, entry, element)
         return copy.deepcopy(element)  # the memo's stays out of any document
 
 
@@ -112,15 +112,15 @@ class _Copied(FeedEntry):
 
 
 def add_entries(fg: FeedGenerator, feed: Feed, fill: Callable[[FeedEntry, Entry], None],
-                kind: str, memo: EntryMemo | None = None) -> None:
+                fmt: Format, memo: EntryMemo | None = None) -> None:
     """Entries in the feed's order (feedgen prepends by default). With a ``memo``, an
     entry another feed of the build has shown is added as the element built then."""
     for entry in feed.entries:
-        element = memo.held(kind, entry) if memo is not None else None
+        element = memo.held(fmt, entry) if memo is not None else None
         if element is not None:
             fg.add_entry(_Copied(element), order="append")
             continue
-        fe = fg.add_entry(_Remembered(memo, kind, entry) if memo is not None else None, order="append")
+        fe = fg.add_entry(_Remembered(memo, fmt, entry) if memo is not None else None, order="append")
         fe.title(entry.title)
         fe.link(href=entry.url, rel="alternate")
         fe.published(entry.published)
