@@ -90,7 +90,7 @@ def test_strict_writes_nothing_when_an_article_is_rejected(site):
     write_tree(site, {"seeds/002_bad.txt": article_text(title=..., webUrl="https://n.example/b")})
     result = run("build", "--strict")
     assert result.exit_code == 2
-    assert result.stderr.endswith("mkfeeds: error: 1 article(s) rejected; nothing written (--strict)\n")
+    assert result.stderr.endswith("mkfeeds: error: 1 article rejected; nothing written (--strict)\n")
     assert not (site / "out").exists()
 
 

@@ -160,7 +160,7 @@ def test_strict_writes_nothing_when_an_article_is_rejected(site):
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [
         "in/004.txt: error: publishedDateTime: is missing",
-        "mkfeeds: error: 1 article(s) rejected; nothing written (--strict)",
+        "mkfeeds: error: 1 article rejected; nothing written (--strict)",
     ]
     assert snapshot(site / "out") == before
 

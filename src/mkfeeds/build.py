@@ -58,11 +58,25 @@ class BuildResult:
 
 
 class StrictFailure(Exception):
-    """``--strict`` and at least one article was rejected: nothing was written."""
+    """``--strict`` and at least one article was rejected (or ``--fail-on-warning`` and
+    an article drew a warning): nothing was written."""
 
-    def __init__(self, result: BuildResult) -> None:
+    def __init__(self, result: BuildResult, option: str = "--strict") -> None:
         self.result = result
-        super().__init__(f"{result.rejected} article(s) rejected; nothing written (--strict)")
+        if option == "--strict":
+            what = f"{result.rejected:,} article{'' if result.rejected == 1 else 's'} rejected"
+        else:
+            warnings = sum(p.severity == "warning" for p in result.problems)
+            what = f"{warnings:,} warning{'' if warnings == 1 else 's'}"
+        super().__init__(f"{what}; nothing written ({option})")
+
+
+def refuse_if_strict(settings: Settings, result: BuildResult) -> None:
+    """``--strict``: a rejection writes nothing; ``--fail-on-warning``: neither does a warning."""
+    if settings.strict and result.rejected:
+        raise StrictFailure(result)
+    if settings.fail_on_warning and any(p.severity == "warning" for p in result.problems):
+        raise StrictFailure(result, "--fail-on-warning")
 
 
 def mapping_settings(settings: Settings) -> MappingSettings:
@@ -103,15 +117,13 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         replayed = state.replay(sources, now)
         if replayed is not None:
             result = _replayed(replayed)
-            if settings.strict and result.rejected:
-                raise StrictFailure(result)
+            refuse_if_strict(settings, result)
             return result
         if listed is not None:
             listed(len(sources))
         planned = _plan(settings, now, sources, state, progress)
         result = planned.result
-        if settings.strict and result.rejected:
-            raise StrictFailure(result)
+        refuse_if_strict(settings, result)
         if not write:
             return result
         previous = read_manifest(settings.output)

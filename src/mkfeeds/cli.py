@@ -47,6 +47,9 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors."),
         click.option("--verbose", "-v", is_flag=True, default=None,
                      help="Also list withheld articles and every file written."),
+        click.option("--fail-on-warning/--no-fail-on-warning", default=None,
+                     help="Treat an article's warning as a failure: check exits 1, build writes "
+                          "nothing and exits 2 (as --strict does for a rejection)."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -122,29 +125,38 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
 
 @cli.command("check")
 @_options
-def check_command(**options: Any) -> None:
-    """Check every article as a build would, and write nothing.
+@click.option("--format", "format_", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True,
+              help="text: FILE:LINE: SEVERITY: FIELD: MESSAGE lines; json: one document with every "
+                   "problem and the counts; github: workflow annotations.")
+def check_command(format_: str = "text", **options: Any) -> None:
+    """Check every article as a build would, and write nothing (not even the cache).
 
-    Lists each problem as FILE:LINE: SEVERITY: FIELD: MESSAGE. Exits 1 if any
-    article would be rejected, 0 otherwise: use it in a content repository's CI.
+    Prints each problem on stdout (FILE:LINE: SEVERITY: FIELD: MESSAGE in the text
+    format), then a summary. Exits 1 if any article would be rejected (or, with
+    --fail-on-warning, if any article draws a warning), 0 otherwise: use it in a content
+    repository's CI.
     """
-    settings = replace(_settings(options), cache=None)  # check writes nothing, not even the cache
+    settings = _settings(options)
+    fail_on_warning = settings.fail_on_warning
+    # check writes nothing, not even the cache; it reports what --strict would refuse
+    settings = replace(settings, cache=None, strict=False, fail_on_warning=False)
     now = datetime.now(timezone.utc)
+    from mkfeeds import report
     from mkfeeds.build import build
 
     try:
-        result = build(settings, now, write=False)
+        with _progress(settings) as bar:
+            result = build(settings, now, write=False, progress=bar.update if bar else None,
+                           listed=bar.listed if bar else None)
     except MkfeedsError as exc:
         _fail(str(exc))
-    for problem in result.problems:
-        if problem.severity == "error" or not settings.quiet:
-            click.echo(_format(settings, problem))
-    if not settings.quiet:
-        click.echo(
-            f"mkfeeds check: {result.published} publishable, {result.withheld} withheld, "
-            f"{result.rejected} rejected, {sum(p.severity == 'warning' for p in result.problems)} warnings"
-        )
-    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+    findings = [report.Finding.of(p, _shown_path(settings, p.path)) for p in result.problems]
+    warnings = sum(p.severity == "warning" for p in result.problems)
+    counts = report.CheckCounts(result.published, result.withheld, result.rejected,
+                                sum(p.severity == "error" for p in result.problems), warnings)
+    click.echo(report.render(format_, findings, counts, quiet=bool(settings.quiet)), nl=False)
+    sys.exit(EXIT_REJECTED if result.rejected or (fail_on_warning and warnings) else EXIT_OK)
 
 
 def _settings(options: dict[str, Any]) -> Settings:
@@ -204,8 +216,13 @@ def _progress(settings: Settings) -> Iterator[ProgressBar | None]:
         bar.close()
 
 
+def _shown_path(settings: Settings, rel: str) -> str:
+    """An article's path as every message shows it: relative to the working directory."""
+    return (settings.input / rel).as_posix()
+
+
 def _format(settings: Settings, problem: Problem) -> str:
-    shown = Problem(problem.severity, str(settings.input / problem.path), problem.message,
+    shown = Problem(problem.severity, _shown_path(settings, problem.path), problem.message,
                     problem.field, problem.line)
     return str(shown)
 

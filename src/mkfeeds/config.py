@@ -66,6 +66,7 @@ class Settings:
     drafts: bool = False
     future: bool = False
     strict: bool = False
+    fail_on_warning: bool = False  # an article's warning fails check, and build as --strict does
     quiet: bool = False
     verbose: bool = False
     rss_file: str = "rss.xml"
@@ -120,7 +121,7 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
     def bad(what: str) -> ConfigError:
         return ConfigError(f"{key} {what}", source)
 
-    if key in ("drafts", "future", "strict", "quiet", "verbose", "stylesheet"):
+    if key in ("drafts", "future", "strict", "quiet", "verbose", "stylesheet", "fail-on-warning"):
         if not isinstance(value, bool):
             raise bad("must be true or false")
         return value
