@@ -221,7 +221,8 @@ def test_the_installed_command_says_everything_before_it_exits(site, arguments, 
     elif status == 0:
         assert done.stdout == f"mkfeeds, version {__version__}\n"
     else:
-        assert "No such option" in done.stderr
+        assert done.stderr == ("mkfeeds: error: no such option: --no-such-option\n"
+                               "mkfeeds: hint: see 'mkfeeds build --help'\n")
 
 
 def test_the_progress_bar_is_drawn_only_for_builds_of_many_articles(capsys):

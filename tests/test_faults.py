@@ -327,5 +327,5 @@ def test_the_input_folder_vanishing_fails_the_build(site):
     (site / "in").rmdir()
     result = build()
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == "mkfeeds: error: in: the input folder does not exist or is not a folder"
+    assert result.stderr.splitlines()[-2] == "mkfeeds: error: in: the input folder does not exist or is not a folder"
     assert snapshot(site / "out") == before

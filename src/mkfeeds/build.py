@@ -85,7 +85,10 @@ def mapping_settings(settings: Settings) -> MappingSettings:
 
 def check_input_folder(settings: Settings) -> None:
     if not settings.input.is_dir():
-        raise OutputError(str(settings.input), "the input folder does not exist or is not a folder")
+        error = OutputError(str(settings.input), "the input folder does not exist or is not a folder")
+        error.hint = ("name the folder of articles with --input DIR or the input key of mkfeeds.toml; "
+                      "mkfeeds init starts one with an example article")
+        raise error
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import sys
 import traceback
 from contextlib import contextmanager
@@ -108,7 +109,7 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
         _print_problems(settings, failure.result.problems)
         _fail(str(failure))
     except MkfeedsError as exc:
-        _fail(str(exc))
+        _fail(exc)
     _print_problems(settings, result.problems)
     if not settings.quiet:
         for notice in result.notices:
@@ -150,7 +151,7 @@ def check_command(format_: str = "text", **options: Any) -> None:
             result = build(settings, now, write=False, progress=bar.update if bar else None,
                            listed=bar.listed if bar else None)
     except MkfeedsError as exc:
-        _fail(str(exc))
+        _fail(exc)
     findings = [report.Finding.of(p, _shown_path(settings, p.path)) for p in result.problems]
     warnings = sum(p.severity == "warning" for p in result.problems)
     counts = report.CheckCounts(result.published, result.withheld, result.rejected,
@@ -159,18 +160,69 @@ def check_command(format_: str = "text", **options: Any) -> None:
     sys.exit(EXIT_REJECTED if result.rejected or (fail_on_warning and warnings) else EXIT_OK)
 
 
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".", required=False)
+def init_command(folder: Path) -> None:
+    """Start a feed folder: a commented mkfeeds.toml and one example article.
+
+    Writes FOLDER/mkfeeds.toml (every key, with its default) and
+    FOLDER/articles/hello-mkfeeds.md (FOLDER: the current folder unless given), then
+    says what to run next. Never overwrites a file: if either exists, writes nothing.
+    """
+    from mkfeeds import init
+
+    try:
+        created = init.create(folder, datetime.now(timezone.utc).date())
+    except MkfeedsError as exc:
+        _fail(exc)
+    here = folder.resolve() == Path.cwd().resolve()
+    where = "" if here else f" in {folder.as_posix()}/"
+    config = init.CONFIG_FILE if here else f"{folder.as_posix()}/{init.CONFIG_FILE}"
+    command = "mkfeeds build" if here else f"cd {shlex.quote(folder.as_posix())} && mkfeeds build"
+    click.echo(f"mkfeeds: created {' and '.join(created)}{where}")
+    click.echo(f"next: set title and base-url in {config}, then run: {command}")
+
+
 def _settings(options: dict[str, Any]) -> Settings:
+    if options.get("quiet") and options.get("verbose"):
+        raise click.UsageError("-q/--quiet and -v/--verbose cannot be used together")
+    if options.get("quiet") or options.get("verbose"):  # one given here outweighs the other in a config
+        options["verbose" if options.get("quiet") else "quiet"] = False
     config_file = options.pop("config_file", None)
     overrides = {name.rstrip("_").replace("_", "-"): value for name, value in options.items()}
     try:
-        return load_config(config_file, overrides, Path.cwd())
+        settings = load_config(config_file, overrides, Path.cwd())
     except MkfeedsError as exc:
-        _fail(str(exc))
+        _fail(exc)
+    if settings.quiet and settings.verbose:
+        _fail("quiet and verbose are both true in the config", "keep one of them, or pass -q or -v")
+    return settings
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"mkfeeds: error: {message}", err=True)
-    sys.exit(EXIT_FAILED)
+def _fail(error: str | MkfeedsError, hint: str | None = None, code: int = EXIT_FAILED) -> NoReturn:
+    """Every error looks alike: ``mkfeeds: error: WHAT``, then ``mkfeeds: hint: HOW``."""
+    click.echo(f"mkfeeds: error: {error}", err=True)
+    hint = hint or getattr(error, "hint", None)
+    if hint:
+        click.echo(f"mkfeeds: hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def _show_click_error(exc: click.ClickException) -> None:
+    """click's usage errors in mkfeeds' own style: ``mkfeeds: error: ...``, then a hint."""
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    help_hint = f"see '{ctx.command_path if ctx else 'mkfeeds'} --help'"
+    if isinstance(exc, click.NoSuchOption):
+        message = f"no such option: {exc.option_name}"
+        if exc.possibilities:
+            help_hint = f"did you mean {exc.possibilities[0]}? ({help_hint})"  # the closest (click sorts them)
+    elif ". Did you mean " in message:  # "No such command 'chek'. Did you mean 'check'?"
+        message, guess = message.split(". Did you mean ", 1)
+        help_hint = f"did you mean {guess.rstrip('?')}? ({help_hint})"
+    message = message.rstrip(".")
+    click.echo(f"mkfeeds: error: {message[:1].lower()}{message[1:]}", err=True)
+    click.echo(f"mkfeeds: hint: {help_hint}", err=True)
 
 
 def _warn_placeholder(settings: Settings) -> None:
@@ -285,7 +337,7 @@ def _main() -> None:
         click.echo("\nmkfeeds: interrupted; the previous feeds are as they were", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:  # usage errors: nothing built
-        exc.show()
+        _show_click_error(exc)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 
 class MkfeedsError(Exception):
-    """Base of every error mkfeeds raises on purpose (user mistakes, not bugs)."""
+    """Base of every error mkfeeds raises on purpose (user mistakes, not bugs). ``hint``,
+    when set, says how to fix it; the CLI prints it on a line of its own."""
+
+    hint: str | None = None
 
 
 class ConfigError(MkfeedsError):
