@@ -40,7 +40,8 @@ pytestmark = pytest.mark.skipif(
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-extensions", "--hide-scrollbars", "--mute-audio")
-PAGES = ("index.html", "rss.xml", "atom.xml", "topics/ai/rss.xml", "_probe.xml")
+PAGES = ("index.html", "rss.xml", "atom.xml", "topics/ai/rss.xml", "_probe.xml", "topics/ai/index.html?probe",
+         "index.html?probe")
 TIMEOUT = 60  # seconds for all pages together; they load in parallel, ~3 s in practice
 
 PROBE_XML = b"""<?xml version="1.0"?>
@@ -55,10 +56,34 @@ PROBE_XSL = b"""<?xml version="1.0"?>
 """
 
 
+# Added to an HTML page served with ``?probe`` (never to the files): it records in the DOM
+# what a person sees at the centre of the title and whether the Copy buttons show.
+PROBE_SCRIPT = b"""<script>
+addEventListener("load", () => {
+  const h1 = document.querySelector("h1"), box = h1.getBoundingClientRect();
+  const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  document.documentElement.dataset.titleCoveredBy = top && top.closest("h1") ? "" : (top ? top.tagName : "nothing");
+  document.documentElement.dataset.copyButtons = [...document.querySelectorAll("button[data-copy]")]
+    .filter(b => !b.hidden).length;
+});
+</script>"""
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {".html": "text/html; charset=utf-8", ".xml": "application/xml",
                       ".xsl": "application/xml", ".json": "application/feed+json",
                       ".opml": "text/x-opml"}
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        if not self.path.endswith("?probe"):
+            return super().do_GET()
+        page = Path(self.translate_path(self.path.removesuffix("?probe"))).read_bytes()
+        page = page.replace(b"</body>", PROBE_SCRIPT + b"</body>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
 
     def log_message(self, format, *args):  # noqa: A002 - keep test output clean
         pass
@@ -95,12 +120,13 @@ def doms(site) -> dict[str, str]:
     shots = os.environ.get("MKFEEDS_SCREENSHOTS")
     running = {}
     for page in PAGES:
-        profile = site["tmp"] / ("profile-" + page.replace("/", "-"))
-        command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", site["url"] + page]
+        profile = site["tmp"] / ("profile-" + page.replace("/", "-").replace("?", "-"))
+        command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom",
+                   site["url"] + page]
         running[page] = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
-            shot = Path(shots, page.replace("/", "-") + ".png").resolve()
+            shot = Path(shots, page.replace("/", "-").replace("?", "-") + ".png").resolve()
             subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}-shot", "--window-size=1000,1600",
                               f"--screenshot={shot}", site["url"] + page],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -147,13 +173,13 @@ def test_index_page(site, doms):
     rows = doc.xpath("//tbody/tr")
     assert [text_of(row.xpath("th")[0]) for row in rows] == [
         f"{main.meta.title} {main.meta.description}", "Tide Times: AI Entries about AI"]
-    assert [[a.get("href") for a in row.xpath(".//a")] for row in rows] == [
+    assert [row.xpath("th/a/@href") for row in rows] == [["#latest"], ["topics/ai/index.html"]]
+    assert [[a.get("href") for a in row.xpath("td//a")] for row in rows] == [
         ["rss.xml", "atom.xml", "feed.json"], ["topics/ai/rss.xml", "topics/ai/atom.xml", "topics/ai/feed.json"]]
     assert [text_of(row.xpath("td")[-1]) for row in rows] == [str(len(main.entries)), "2"]
     snippet = doc.xpath("//pre/code")[0].text_content()
     assert snippet.count('<link rel="alternate"') == 3 and f'href="{BASE}atom.xml"' in snippet
-    assert "Follow with a feed reader" in text_of(doc.find("body"))
-    assert not doc.xpath("//script")
+    assert "Subscribe" in text_of(doc.find("body"))
 
 
 @pytest.mark.parametrize("page", ["rss.xml", "atom.xml"])
@@ -166,7 +192,7 @@ def test_feed_renders_as_a_readable_page(site, doms, xslt, page):
     assert main.meta.description in body
     assert "This is a web feed" in body and "copy this URL into your feed reader" in body
     assert doc.xpath("//section[@class='about']//code")[0].text_content() == BASE + page
-    assert doc.xpath("//header//a/@href") == [SITE]
+    assert doc.xpath("//header//a/@href") == [SITE, "index.html"]  # the site, and the feed's own page
 
     articles = doc.xpath("//ol[@class='entries']/li/article")
     assert [text_of(a.xpath("h3")[0]) for a in articles] == [e.title for e in main.entries]
@@ -185,3 +211,27 @@ def test_nested_feed_finds_the_stylesheet_two_folders_up(site, doms, xslt):
     assert [text_of(h) for h in doc.xpath("//h1")] == ["Tide Times: AI"]
     assert len(doc.xpath("//ol[@class='entries']/li")) == 2
     assert doc.xpath("//section[@class='about']//code")[0].text_content() == f"{BASE}topics/ai/rss.xml"
+
+
+@pytest.mark.parametrize("page", ["topics/ai/index.html", "index.html"])
+def test_html_pages_show_entries_and_subscribe_urls_with_nothing_over_the_title(site, doms, page):
+    """The feeds' HTML pages need no XSLT: what a person sees, read from the DOM Chromium
+    built, with a probe (added by the test server only) that asks what is drawn at the
+    centre of the title."""
+    dom = doms[page + "?probe"]
+    doc = lxml.html.document_fromstring(dom)
+    feed, folder = (site["topic"], "topics/ai/") if page != "index.html" else (site["main"], "")
+    assert [text_of(h) for h in doc.xpath("//h1")] == [feed.meta.title]
+    assert doc.get("data-title-covered-by") == "", f"the title is covered by {doc.get('data-title-covered-by')}"
+    assert not doc.xpath("//xslt-warning-banner")
+    assert [text_of(a) for a in doc.xpath("//ol[@class='entries']//h3")] == [e.title for e in feed.entries]
+    assert [f.get("value") for f in doc.xpath("//section[@aria-labelledby='subscribe']//input")] == [
+        f"{BASE}{folder}rss.xml", f"{BASE}{folder}atom.xml", f"{BASE}{folder}feed.json"]
+    assert doc.get("data-copy-buttons") == "3"  # the clipboard works on http://127.0.0.1: the buttons show
+    # The hostile entry of the main feed is text on the page, never markup.
+    assert not doc.xpath("//iframe | //img[@src='x']")
+    if page == "index.html":
+        assert HOSTILE in text_of(doc.xpath("//ol[@class='entries']//h3")[-1])
+        assert doc.xpath("//tbody/tr/th/a/@href") == ["#latest", "topics/ai/index.html"]
+    else:
+        assert doc.xpath("//header//a[text()='All feeds']/@href") == ["../../index.html"]

@@ -18,10 +18,13 @@ import pytest
 from lxml import etree
 
 from mkfeeds import pages
+from mkfeeds.feedpage import render_feed_page
+from mkfeeds.htmlparts import COPY_SCRIPT
 from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta
 from mkfeeds.render import render_atom, render_json, render_rss
 
 HOSTILE = "<script>alert(1)</script>"
+COPY_SCRIPT_TEXT = COPY_SCRIPT.removeprefix("<script>").removesuffix("</script>")
 BASE = "https://feeds.example.org/"
 SITE = "https://news.example.org/"
 T0 = datetime(2026, 10, 27, 7, 0, tzinfo=timezone.utc)
@@ -70,7 +73,7 @@ def files_of(folder: str, formats=("rss", "atom", "json")) -> tuple[FeedFile, ..
 
 def listing_of(feed: Feed, key: str = "main", folder: str = "", kind: str = "main") -> FeedListing:
     return FeedListing(key, kind, feed.meta.title, feed.meta.description, len(feed.entries),
-                       files_of(folder))
+                       files_of(folder), page=folder + "index.html")
 
 
 def write_site(root: Path) -> dict[str, object]:
@@ -89,7 +92,9 @@ def write_site(root: Path) -> dict[str, object]:
             path.write_bytes(rendered[file.format])
     (root / "feed.xsl").write_bytes(pages.stylesheet())
     (root / "index.html").write_bytes(
-        pages.render_index(main.meta.title, main.meta.description, SITE, listings))
+        pages.render_index(main.meta.title, main.meta.description, SITE, listings, latest=main.entries))
+    (root / "topics/ai/index.html").write_bytes(render_feed_page(
+        listings[1], SITE, topic.entries, total=len(topic.entries), language="en", zone=timezone.utc, depth=2))
     (root / "feeds.opml").write_bytes(pages.render_opml(main.meta.title, SITE, listings))
     return {"main": main, "topic": topic, "listings": listings}
 
@@ -177,8 +182,10 @@ def test_index_lists_every_feed_with_formats_and_entry_counts():
     seen = []
     for row in rows:
         heading = row.xpath("th")[0]
-        links = [(a.text_content(), a.get("href"), a.get("type")) for a in row.xpath(".//a")]
+        links = [(a.text_content(), a.get("href"), a.get("type")) for a in row.xpath("td//a")]
         seen.append((heading.text_content(), links, row.xpath("td")[-1].text_content()))
+    # Each feed's title links to its page; the main feed's page is this one.
+    assert [row.xpath("th/a/@href") for row in rows] == [["#latest"], ["topics/ai/index.html"]]
     assert seen == [
         ("Tide Times News about the sea, twice a day",
          [("RSS", "rss.xml", "application/rss+xml"), ("Atom", "atom.xml", "application/atom+xml"),
@@ -229,12 +236,12 @@ def test_index_escapes_hostile_titles_and_runs_no_script():
                                               files_of('topics/"x"&/'))]
     data = pages.render_index(f"Site {HOSTILE}", f"About {HOSTILE}", SITE, listings)
     doc = parse_html(data)
-    assert not doc.xpath("//script") and b"<script" not in data
+    assert [s.text for s in doc.xpath("//script")] == [COPY_SCRIPT_TEXT]  # ours alone
     assert not [a for el in doc.iter() for a in el.attrib if a.lower().startswith("on")]
     assert doc.xpath("//h1")[0].text_content() == f"Site {HOSTILE}"
     assert HOSTILE in visible_text(doc)
     assert doc.xpath("//head/link[@rel='alternate']")[0].get("title") == f"Tides {HOSTILE} (RSS)"
-    assert doc.xpath("(//tbody/tr)[2]//a")[0].get("href") == "topics/%22x%22%26/rss.xml"
+    assert doc.xpath("(//tbody/tr)[2]/td//a")[0].get("href") == "topics/%22x%22%26/rss.xml"
     snippet = doc.xpath("//pre/code")[0].text_content()
     assert 'title="Tides &lt;script&gt;alert(1)&lt;/script&gt; (RSS)"' in snippet  # escaped once more, as HTML
 
@@ -367,7 +374,7 @@ def test_write_site_produces_a_browsable_folder(tmp_path):
     write_site(tmp_path)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert names == ["atom.xml", "feed.json", "feed.xsl", "feeds.opml", "index.html", "rss.xml",
-                     "topics/ai/atom.xml", "topics/ai/feed.json", "topics/ai/rss.xml"]
+                     "topics/ai/atom.xml", "topics/ai/feed.json", "topics/ai/index.html", "topics/ai/rss.xml"]
     nested = transform((tmp_path / "topics/ai/rss.xml").read_bytes())
     assert nested.xpath("//h1")[0].text_content() == "Tide Times: AI"
 

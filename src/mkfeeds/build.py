@@ -24,7 +24,8 @@ from mkfeeds.mapping import MappingSettings
 from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, Format, KeyedOutcome, Problem
 from mkfeeds.output import MANIFEST, read_manifest, remove_stale, write_all
 from mkfeeds.parallel import allowed_processes
-from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, render_feeds
+from mkfeeds.htmlparts import INDEX_ENTRIES, PAGE_ENTRIES
+from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, page_name, render_feeds, render_page
 from mkfeeds.select import select
 from mkfeeds.source import SourceFile, discover
 
@@ -202,6 +203,9 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     pending: list[FeedSpec] = []
     for spec in specs:
         names = [spec.folder + name for name in file_names(settings).values()]
+        page = page_name(settings, spec)
+        if page is not None and spec.key != "main":  # the main feed's page is the index, rewritten always
+            names.append(page)
         if claimed.intersection(names):
             raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
                               "another path")
@@ -232,28 +236,40 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     listings: list[FeedListing] = []
     by_key = {spec.key: (feed, produced) for spec, (_, feed), produced in zip(pending, feeds_to_render, rendered)}
     streamed = {stream.spec.key: stream for stream in streams}
+    latest: tuple[Entry, ...] = ()
     for spec in specs:
+        shown_now: tuple[Entry, ...] | None = None  # the entries rendered now, if the feed was
         if spec.key in by_key:
             feed, produced = by_key[spec.key]
             files.update(produced)
             count = len(feed.entries)
+            shown_now = feed.entries
         elif spec.key in streamed:
             feed, count = streamed[spec.key].feed, len(spec.entries)
         else:
             feed, count = make_feed(settings, spec, ()), len(spec.entries)  # on disk already; URLs only
         feeds[spec.key] = feed
-        listings.append(listing(settings, spec, feed, count))
+        item = listing(settings, spec, feed, count)
+        listings.append(item)
+        if not settings.pages:
+            pass
+        elif spec.key == "main":
+            latest = shown_now if shown_now is not None else contents.newest(spec, INDEX_ENTRIES)
+        elif item.page is not None and (shown_now is not None or spec.key in streamed):
+            page_entries = shown_now if shown_now is not None else contents.newest(spec, PAGE_ENTRIES)
+            files[item.page] = render_page(settings, spec, item, page_entries)
         if spec.key == "main":
             result.entries = count
     result.feeds = len(feeds)
     from mkfeeds import pages  # the page writers: only for a build that renders
 
     if settings.stylesheet:
-        files[STYLESHEET] = pages.stylesheet()
+        files[STYLESHEET] = pages.stylesheet(page_link=settings.pages)
     if settings.pages:
         files[OPML] = pages.render_opml(settings.title, settings.home_url, listings)
         files[INDEX] = pages.render_index(settings.title, settings.description, settings.home_url, listings,
-                                          opml_path=OPML, language=settings.language)
+                                          opml_path=OPML, language=settings.language,
+                                          latest=latest[:INDEX_ENTRIES], zone=settings.zone)
     result.notices.extend(state.notices)
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
@@ -360,6 +376,11 @@ class ShownEntries:
         result = None if html is None else bodies.with_content(entry, html)
         self._finished[(entry.source, full)] = result
         return result
+
+    def newest(self, spec: FeedSpec, count: int) -> tuple[Entry, ...]:
+        """The feed's first ``count`` entries without their content (what its page shows)."""
+        found = (self.entry(key, False) for key in spec.entries[:count])
+        return tuple(shown[0] for shown in found if shown is not None)
 
     def any_troubled(self) -> bool:
         """Did a body of these entries come with a problem?"""

@@ -81,7 +81,7 @@ class Settings:
     taxonomy_limit: int | None = None  # None: the main limit
     taxonomy_content: str = "full"
     feeds: tuple[CustomFeed, ...] = ()
-    pages: bool = True  # feeds.opml and index.html
+    pages: bool = True  # feeds.opml, index.html and each feed's HTML page
     max_feed_bytes: int = 1_000_000  # warn above this size; 0 = never
 
     @property

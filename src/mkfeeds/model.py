@@ -191,6 +191,7 @@ class FeedListing:
     description: str
     entries: int
     files: tuple[FeedFile, ...]
+    page: str | None = None  # its HTML page, relative to the output folder; None: no page
 
 
 E = TypeVar("E")

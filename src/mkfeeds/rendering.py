@@ -86,7 +86,26 @@ def listing(settings: Settings, spec: FeedSpec, feed: Feed, entries: int) -> Fee
         key=spec.key, kind=spec.kind, title=spec.title, description=spec.description, entries=entries,
         files=tuple(FeedFile(fmt, spec.folder + name, urls[fmt], MEDIA_TYPES[fmt])
                     for fmt, name in file_names(settings).items()),
+        page=page_name(settings, spec),
     )
+
+
+def page_name(settings: Settings, spec: FeedSpec) -> str | None:
+    """Where the feed's HTML page goes: ``index.html`` in its folder (the main feed's folder
+    is the output root, so its page is the site-wide index), or None without pages."""
+    from mkfeeds.htmlparts import PAGE_NAME
+
+    return spec.folder + PAGE_NAME if settings.pages else None
+
+
+def render_page(settings: Settings, spec: FeedSpec, feed_listing: FeedListing, entries: Sequence[Entry]) -> bytes:
+    """The HTML page of a feed other than the main one (whose page is the site index)."""
+    from mkfeeds.feedpage import render_feed_page
+    from mkfeeds.htmlparts import PAGE_NAME
+
+    return render_feed_page(feed_listing, settings.home_url, entries, total=feed_listing.entries,
+                            language=settings.language, zone=settings.zone, depth=spec.folder.count("/"),
+                            index_path=PAGE_NAME)
 
 
 RENDER_PARALLEL_MIN = 8  # feeds; fewer render faster here than workers start

@@ -220,6 +220,9 @@
                           or starts-with(translate(substring($site, 1, 7), 'HPT', 'hpt'), 'http://')">
               <p><a class="site" href="{$site}">Visit the website<span aria-hidden="true"> →</span></a></p>
             </xsl:if>
+            <!-- page-link -->
+            <p><a class="site" href="index.html">Open this feed as a web page<span aria-hidden="true"> →</span></a></p>
+            <!-- /page-link -->
           </div>
         </header>
         <main class="wrap">

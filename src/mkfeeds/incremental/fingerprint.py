@@ -24,7 +24,7 @@ _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+mkfeeds(?:\.([\w.]+))?[ \t]+import[ 
 # those that write feeds and pages (in the output environment only: a new feedgen does not
 # empty the rows).
 BODY_LIBRARIES = frozenset({"cmarkgfm", "nh3"})
-RENDERING_LIBRARIES = frozenset({"feedgen", "lxml"})
+RENDERING_LIBRARIES = frozenset({"feedgen", "lxml", "babel"})
 
 
 @functools.lru_cache(maxsize=1)
