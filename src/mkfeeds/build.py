@@ -80,6 +80,14 @@ def refuse_if_strict(settings: Settings, result: BuildResult) -> None:
         raise StrictFailure(result, "--fail-on-warning")
 
 
+class NotPublished(Exception):
+    """The caller's ``publish`` refused this build's result: nothing was written."""
+
+    def __init__(self, result: BuildResult) -> None:
+        self.result = result
+        super().__init__("nothing written")
+
+
 def mapping_settings(settings: Settings) -> MappingSettings:
     return MappingSettings(site_url=settings.home_url, zone=settings.zone)
 
@@ -106,17 +114,22 @@ class Plan:
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
           progress: Callable[[int], None] | None = None,
-          listed: Callable[[int], None] | None = None) -> BuildResult:
+          listed: Callable[[int], None] | None = None, sources: list[SourceFile] | None = None,
+          publish: Callable[[BuildResult], bool] | None = None) -> BuildResult:
     """Build and (with ``write``) publish: every file is rendered before the first is
     written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
     (listed in its manifest) and this one does not are removed afterwards. When the
     inputs are exactly those of the last build, nothing is read and the last build's
     result is reported again. ``listed(n)`` is told how many article files there are
     before they are read (and ``progress`` moves as they are). Calling it again in the
-    same process gives what a fresh process would."""
+    same process gives what a fresh process would. ``sources``: the article files as
+    ``discover`` lists them, from a caller that knows them already (a watch loop told
+    which files changed). ``publish``: asked before anything is written; False raises
+    ``NotPublished`` and the previous feeds stay."""
     started_ns = time.time_ns()
     check_input_folder(settings)
-    sources = discover(settings.input, allowed_processes(settings.jobs))
+    if sources is None:
+        sources = discover(settings.input, allowed_processes(settings.jobs))
     with Incremental(settings, mapping_settings(settings), keep=write) as state:
         replayed = state.replay(sources, now)
         if replayed is not None:
@@ -128,6 +141,8 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         planned = _plan(settings, now, sources, state, progress)
         result = planned.result
         refuse_if_strict(settings, result)
+        if publish is not None and not publish(result):
+            raise NotPublished(result)
         if not write:
             return result
         previous = read_manifest(settings.output)

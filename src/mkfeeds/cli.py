@@ -183,6 +183,144 @@ def init_command(folder: Path) -> None:
     click.echo(f"next: set title and base-url in {config}, then run: {command}")
 
 
+@cli.command("serve")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 picks a free one (printed when ready).")
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Rebuild when an article or the config file changes.")
+def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **options: Any) -> None:
+    """Build, then serve the output folder over HTTP for previewing (not for production).
+
+    Prints one line when ready, `Serving http://127.0.0.1:8000/ ...`; with -v, one per
+    request. With --watch (the default) each change rebuilds and prints one line. Ctrl-C
+    stops it (exit 0).
+    """
+    import itertools
+    import signal
+    import threading
+
+    from mkfeeds import serve, watch as watching
+    from mkfeeds.build import StrictFailure
+
+    if no_cache:
+        options["cache"] = False
+    config_file = options.get("config_file")
+    given = dict(options)
+    try:
+        session = watching.Session(lambda: _load(given))
+    except MkfeedsError as exc:
+        _fail(str(exc))
+    settings = session.settings
+    try:
+        server = serve.PreviewServer((bind, port), serve.Site(settings.output, _feed_files(settings), watch),
+                                     log=_echo_line if settings.verbose else None)
+    except OSError as exc:
+        _fail(f"cannot listen on {bind} port {port} ({exc.strerror or exc}); "
+              + ("pass another --port, or --port 0 for a free one" if port else "check --bind"))
+    if not serve.is_loopback(bind):
+        click.echo(f"mkfeeds: warning: serving on {bind}, beyond this machine: this is a preview server, "
+                   "not a production one", err=True)
+    _warn_placeholder(settings)
+    signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
+    try:
+        try:
+            result = session.first_build()
+        except StrictFailure as failure:
+            _print_problems(settings, failure.result.problems)
+            _fail(str(failure))
+        except MkfeedsError as exc:
+            _fail(str(exc))
+        _print_problems(settings, result.problems)
+        if not settings.quiet:
+            for notice in result.notices:
+                click.echo(f"mkfeeds: warning: {notice}", err=True)
+            click.echo(summary_line(settings, result))
+        threading.Thread(target=server.serve_forever, name="mkfeeds-serve", daemon=True).start()
+        if not watch:
+            _echo_line(f"Serving {server.url} ... (Ctrl-C to stop)")
+            threading.Event().wait()
+        stop = threading.Event()
+        from mkfeeds.watch import changes, config_candidates
+
+        turns = changes(session, config_candidates(config_file), stop)
+        first = next(turns)  # the watcher is up: no change made from now on is missed
+        _echo_line(f"Serving {server.url} ... (Ctrl-C to stop)")
+        caught = session.catch_up()
+        if caught is not None:
+            _tell_rebuild(session.settings, caught)
+        for change in itertools.chain([first], turns):
+            if change.notice and not session.settings.quiet:
+                click.echo(f"mkfeeds: warning: {change.notice}", err=True)
+            paths = session.concerning(change.paths)  # not an editor's swap or temp file
+            if paths or change.config or change.clock:
+                rebuilt = session.rebuild(paths, config_changed=change.config)
+                if rebuilt.result is not None:  # published: the settings it used are the ones to serve by
+                    server.site = serve.Site(session.settings.output, _feed_files(session.settings), watch)
+                _tell_rebuild(session.settings, rebuilt)
+    except KeyboardInterrupt:
+        server.server_close()
+        click.echo("mkfeeds: stopped", err=True)
+        sys.exit(EXIT_OK)
+
+
+serve_command.params[:0] = [param for param in build_command.params]  # every build option, as build has it
+
+
+def _raise_interrupt() -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _load(options: dict[str, Any]) -> Settings:
+    """The settings again (the config file may have changed); a config that does not
+    load is an error the caller reports."""
+    from mkfeeds.config import load_config
+
+    options = dict(options)
+    config_file = options.pop("config_file", None)
+    overrides = {name.rstrip("_").replace("_", "-"): value for name, value in options.items()}
+    return load_config(config_file, overrides, Path.cwd())
+
+
+def _feed_files(settings: Settings) -> dict[str, str]:
+    return {settings.rss_file: "rss", settings.atom_file: "atom", settings.json_file: "json"}
+
+
+def _echo_line(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()
+
+
+def _tell_rebuild(settings: Settings, rebuild: Any) -> None:
+    """One line per rebuild: what changed, what was written, how long it took; the
+    problems of the files that changed (the others' were told already)."""
+    changed = rebuild.changed
+    what = (", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            if changed else "the config or the clock")
+    took = f"{rebuild.seconds * 1000:.0f} ms"
+    if rebuild.error is not None:
+        click.echo(f"mkfeeds: error: {rebuild.error}; still serving the last good feeds", err=True)
+        return
+    result = rebuild.result or rebuild.refused
+    inputs = {str(Path(path).resolve()) for path in changed}
+    _print_problems(settings, [p for p in result.problems
+                               if rebuild.refused is not None and p.severity == "error"
+                               or str((settings.input / p.path).resolve()) in inputs])
+    if settings.quiet:
+        return
+    if rebuild.refused is not None:
+        _echo_line(f"mkfeeds: {what} changed: not published, an article is rejected (above); "
+                   f"still serving the last good feeds ({took})")
+        return
+    written = result.files_written
+    folders = sorted({name.rpartition("/")[0] + "/" if "/" in name else "./" for name in written})
+    where = ", ".join(folders[:3]) + (f" and {len(folders) - 3} more" if len(folders) > 3 else "")
+    removed = f", {len(result.files_removed)} removed" if result.files_removed else ""
+    _echo_line(f"mkfeeds: {what} changed: {_count(len(written), 'file')} written"
+               f"{' in ' + where if written else ''}{removed}, {len(result.files_unchanged)} unchanged; "
+               f"{result.rejected} rejected ({took})")
+
+
 def _settings(options: dict[str, Any]) -> Settings:
     if options.get("quiet") and options.get("verbose"):
         raise click.UsageError("-q/--quiet and -v/--verbose cannot be used together")

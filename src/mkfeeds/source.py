@@ -116,6 +116,34 @@ def _walk(folders: list[tuple[str, str]], real_root: str,
     return found
 
 
+def source_file(root: Path, rel: str) -> SourceFile | None:
+    """The one file ``rel`` (POSIX separators) as ``discover`` would list it, or None if
+    it would not list it (gone, hidden, not an article, not a regular file, below a
+    directory symlink, a symlink leading out): for a caller told which files changed,
+    so that it need not list them all again."""
+    names = rel.split("/")
+    if not rel or any(not name or name[0] in ".#" or name[-1] == "~" for name in names):
+        return None
+    if not names[-1].lower().endswith(ARTICLE_SUFFIXES):
+        return None
+    top = os.path.abspath(root)
+    real_root = os.path.realpath(root)
+    path = top + "/" + rel
+    if os.path.realpath(os.path.dirname(path)) != os.path.join(real_root, *names[:-1]):
+        return None  # below a directory symlink, which discover never follows
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            if not _inside(os.path.realpath(path), real_root):
+                return None
+            st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return SourceFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def _packed(found: list[SourceFile]) -> bytes:
     """Files as marshalled columns: several times quicker to send and load than tuples."""
     return marshal.dumps(("\0".join([s.path for s in found]), "\0".join([s.rel for s in found]),
