@@ -8,6 +8,7 @@ import gzip
 import http.client
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -413,3 +414,31 @@ def test_a_config_change_rebuilds_and_a_broken_config_keeps_serving(serve, tmp_p
     assert line.startswith("mkfeeds: error: mkfeeds.toml: invalid TOML")
     channel = ET.fromstring(server.get("/rss.xml")[1]).find("channel")
     assert channel is not None and channel.findtext("title") == "Renamed desk"
+
+
+def test_the_listing_kept_from_the_watchers_paths_is_what_listing_the_folder_gives(tmp_path: Path, make_settings):
+    from mkfeeds.source import discover
+    from mkfeeds.watch import Listing
+
+    root = write_tree(tmp_path / "in", {"a.md": "x", "b/c.txt": "x", "b/d.md": "x", "notes.rst": "x"})
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "out.md").write_text("x")
+    listing = Listing.of(make_settings())
+    changed = {
+        "a.md": lambda p: p.write_text("edited, longer"),
+        "b/d.md": lambda p: p.unlink(),
+        "b/e.md": lambda p: p.write_text("new"),
+        ".hidden.md": lambda p: p.write_text("x"),
+        "b/backup.md~": lambda p: p.write_text("x"),
+        "b/4913": lambda p: p.write_text("x"),  # an editor probing the folder
+        "inside.md": lambda p: os.symlink(root / "a.md", p),
+        "outside.md": lambda p: os.symlink(tmp_path / "elsewhere" / "out.md", p),
+        "linked": lambda p: os.symlink(tmp_path / "elsewhere", p),
+        "linked/out.md": lambda p: None,  # a watcher that follows the folder link names it
+    }
+    for rel, change in changed.items():
+        change(root / rel)
+    assert listing.update(str(root / rel) for rel in changed)
+    assert listing.sources == discover(root)
+    shutil.rmtree(root / "b")
+    assert not listing.update([str(root / "b")]), "a folder that went: list again"

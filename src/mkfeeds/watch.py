@@ -64,7 +64,7 @@ class Listing:
             return False
         if rel.lower().endswith(ARTICLE_SUFFIXES):
             return True
-        return os.path.isdir(path) or self._holds(rel)
+        return _real_folder(path) or self._holds(rel)
 
     def update(self, paths: Iterable[str]) -> bool:
         """Restat the named paths; False when one of them cannot be placed without
@@ -74,7 +74,7 @@ class Listing:
             if rel is None:
                 continue
             if not rel.lower().endswith(ARTICLE_SUFFIXES):
-                if os.path.isdir(path) or self._holds(rel):
+                if _real_folder(path) or self._holds(rel):
                     return False  # a folder came or went: what is in it is unknown
                 continue  # an editor's temp file, a swap file: not an article
             found = source_file(self.root, rel)
@@ -92,6 +92,11 @@ class Listing:
     def _holds(self, rel: str) -> bool:
         at = bisect_left(self.rels, rel + "/")
         return at < len(self.rels) and self.rels[at].startswith(rel + "/")
+
+
+def _real_folder(path: str) -> bool:
+    """A folder, not a link to one (``discover`` never follows those)."""
+    return os.path.isdir(path) and not os.path.islink(path)
 
 
 @dataclass(frozen=True)
