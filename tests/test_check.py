@@ -52,6 +52,8 @@ def test_json_is_one_document_with_every_problem_and_the_counts(site):
             {"file": "seeds/003_warned.txt", "line": 24, "field": "locale", "severity": "warning",
              "message": "is not a language tag like en or en-GB; left out"},
         ],
+        "notices": [],
+        "skipped": [],
         "counts": {"publishable": 2, "withheld": 0, "rejected": 1, "errors": 1, "warnings": 1, "skipped": 0},
     }
 

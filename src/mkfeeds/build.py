@@ -27,7 +27,7 @@ from mkfeeds.parallel import allowed_processes
 from mkfeeds.htmlparts import INDEX_ENTRIES, PAGE_ENTRIES
 from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, page_name, render_feeds, render_page
 from mkfeeds.select import select
-from mkfeeds.source import SourceFile, discover
+from mkfeeds.source import NOT_AN_ARTICLE, Skipped, SourceFile, discover
 
 OPML = "feeds.opml"
 INDEX = "index.html"
@@ -48,6 +48,7 @@ class BuildResult:
     written: bool = False
     next_due: datetime | None = None  # the output changes then, even if no file does
     up_to_date: bool = False  # nothing changed since the last build: nothing was read
+    skipped: tuple[Skipped, ...] = ()  # files of the input folder not read (hidden files and backups aside)
 
     @property
     def rejected(self) -> int:
@@ -128,18 +129,22 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
     ``NotPublished`` and the previous feeds stay."""
     started_ns = time.time_ns()
     check_input_folder(settings)
+    skipped: list[Skipped] | None = None  # what the listing left out; unknown for a caller's sources
     if sources is None:
-        sources = discover(settings.input, allowed_processes(settings.jobs))
+        skipped = []
+        sources = discover(settings.input, allowed_processes(settings.jobs), skipped)
     with Incremental(settings, mapping_settings(settings), keep=write) as state:
         replayed = state.replay(sources, now)
         if replayed is not None:
             result = _replayed(replayed)
+            tell_skipped(settings, result, sources, skipped)
             refuse_if_strict(settings, result)
             return result
         if listed is not None:
             listed(len(sources))
         planned = _plan(settings, now, sources, state, progress)
         result = planned.result
+        told = tell_skipped(settings, result, sources, skipped)
         refuse_if_strict(settings, result)
         if publish is not None and not publish(result):
             raise NotPublished(result)
@@ -167,11 +172,34 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
         record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
                              result.published, result.drafts, result.scheduled, result.feeds,
-                             list(result.problems), own, sorted(current | {MANIFEST}))
+                             [p for p in result.problems if p not in told], own, sorted(current | {MANIFEST}))
         state.finish(planned.digests, record)
         result.notices.extend(n for n in state.notices if n not in result.notices)
         result.written = True
     return result
+
+
+def tell_skipped(settings: Settings, result: BuildResult, sources: list[SourceFile],
+                 skipped: list[Skipped] | None) -> set[Problem]:
+    """Every file not read is in the result: a file that is not an article is counted (and
+    listed with -v); any other (a link leading out, a FIFO, an unreadable file) draws a
+    warning naming it. They are found anew by every build, never stored. A build that
+    finds no article says so. Returns the warnings added. ``skipped`` is None when the
+    caller listed the files (a watch loop): then there is nothing to tell."""
+    if skipped is None:
+        return set()
+    result.skipped = tuple(skipped)
+    told = {Problem("warning", item.rel, f"skipped: {item.reason}") for item in skipped if not item.not_an_article}
+    result.problems.extend(sorted(told - set(result.problems), key=lambda p: p.path))
+    result.problems.sort(key=lambda p: (p.path, p.line or 0))
+    if not sources:
+        others = sum(item.not_an_article for item in skipped)
+        folder = settings.input.as_posix().rstrip("/") + "/"
+        notice = (f"no articles in {folder}; {others:,} file{'' if others == 1 else 's'} skipped: {NOT_AN_ARTICLE}"
+                  if others else f"no articles in {folder}: it holds no .txt, .md or .markdown file")
+        if notice not in result.notices:
+            result.notices.append(notice)
+    return told
 
 
 def manifest_bytes(files: set[str] | frozenset[str]) -> bytes:

@@ -47,7 +47,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timezone", help="Time zone of dates written without an offset.  [default: UTC]"),
         click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors."),
         click.option("--verbose", "-v", is_flag=True, default=None,
-                     help="Also list withheld articles and every file written."),
+                     help="Also list every file written, removed or skipped."),
         click.option("--fail-on-warning/--no-fail-on-warning", default=None,
                      help="Treat an article's warning as a failure: check exits 1, build writes "
                           "nothing and exits 2 (as --strict does for a rejection)."),
@@ -115,6 +115,7 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
         for notice in result.notices:
             click.echo(f"mkfeeds: warning: {notice}", err=True)
     if settings.verbose:
+        _list_skipped(settings, result)
         for name in result.files_written:
             click.echo(f"wrote {settings.output / name}", err=True)
         for name in result.files_removed:
@@ -155,8 +156,15 @@ def check_command(format_: str = "text", **options: Any) -> None:
     findings = [report.Finding.of(p, _shown_path(settings, p.path)) for p in result.problems]
     warnings = sum(p.severity == "warning" for p in result.problems)
     counts = report.CheckCounts(result.published, result.withheld, result.rejected,
-                                sum(p.severity == "error" for p in result.problems), warnings)
-    click.echo(report.render(format_, findings, counts, quiet=bool(settings.quiet)), nl=False)
+                                sum(p.severity == "error" for p in result.problems), warnings, len(result.skipped))
+    if format_ == "text" and not settings.quiet:
+        for notice in result.notices:
+            click.echo(f"mkfeeds: warning: {notice}", err=True)
+    if settings.verbose and format_ != "json":
+        _list_skipped(settings, result)
+    skipped = tuple((_shown_path(settings, item.rel), item.reason) for item in result.skipped)
+    click.echo(report.render(format_, findings, counts, quiet=bool(settings.quiet), notices=tuple(result.notices),
+                             skipped=skipped), nl=False)
     sys.exit(EXIT_REJECTED if result.rejected or (fail_on_warning and warnings) else EXIT_OK)
 
 
@@ -344,6 +352,13 @@ def _fail(error: str | MkfeedsError, hint: str | None = None, code: int = EXIT_F
     if hint:
         click.echo(f"mkfeeds: hint: {hint}", err=True)
     sys.exit(code)
+
+
+def _list_skipped(settings: Settings, result: BuildResult) -> None:
+    """-v: the files that are not articles (the others drew a warning already)."""
+    for item in result.skipped:
+        if item.not_an_article:
+            click.echo(f"skipped {_shown_path(settings, item.rel)} ({item.reason})", err=True)
 
 
 def _show_click_error(exc: click.ClickException) -> None:

@@ -55,22 +55,31 @@ def summary(counts: CheckCounts) -> str:
             f"{counts.rejected:,} rejected, {plural(counts.warnings, 'warning')}{skipped}")
 
 
-def render(fmt: str, findings: list[Finding], counts: CheckCounts, *, quiet: bool = False) -> str:
+def render(fmt: str, findings: list[Finding], counts: CheckCounts, *, quiet: bool = False,
+           notices: tuple[str, ...] = (), skipped: tuple[tuple[str, str], ...] = ()) -> str:
     """Everything ``check`` prints on stdout, in ``fmt``. ``quiet`` keeps errors only
-    (and, in text and github, drops the summary); the JSON document is always whole."""
+    (and, in text and github, drops the summary); the JSON document is always whole.
+    ``notices`` (about the whole check: "no articles in ...") are the document's in JSON
+    and annotations in github; the text format leaves them to stderr, as build does.
+    ``skipped`` (file, reason) are listed by JSON only (the text format's -v lists them)."""
     if fmt == "json":
-        return json_document(findings, counts) + "\n"
+        return json_document(findings, counts, notices, skipped) + "\n"
     shown = [f for f in findings if f.severity == "error" or not quiet]
     lines = [github_annotation(f) if fmt == "github" else f.as_text() for f in shown]
+    if fmt == "github" and not quiet:
+        lines.extend(f"::warning title=mkfeeds::{_data(notice)}" for notice in notices)
     if not quiet:
         lines.append(summary(counts))
     return "".join(line + "\n" for line in lines)
 
 
-def json_document(findings: list[Finding], counts: CheckCounts) -> str:
+def json_document(findings: list[Finding], counts: CheckCounts, notices: tuple[str, ...] = (),
+                  skipped: tuple[tuple[str, str], ...] = ()) -> str:
     return json.dumps({
         "problems": [{"file": f.file, "line": f.line, "field": f.field, "severity": f.severity,
                       "message": f.message} for f in findings],
+        "notices": list(notices),
+        "skipped": [{"file": file, "reason": reason} for file, reason in skipped],
         "counts": {"publishable": counts.publishable, "withheld": counts.withheld, "rejected": counts.rejected,
                    "errors": counts.errors, "warnings": counts.warnings, "skipped": counts.skipped},
     }, indent=2, ensure_ascii=False)

@@ -53,40 +53,73 @@ class SourceFile(NamedTuple):
     ino: int = 0
 
 
-def discover(root: Path, processes: int = 1) -> list[SourceFile]:
+class Skipped(NamedTuple):
+    """A file (or folder) of the input folder that is not read, and why: everything but
+    hidden files and backups, which are skipped without a word."""
+
+    rel: str
+    reason: str
+
+    @property
+    def not_an_article(self) -> bool:
+        return self.reason == NOT_AN_ARTICLE
+
+
+NOT_AN_ARTICLE = "not .txt, .md or .markdown"
+_LINK_OUTSIDE = "a symbolic link that leads outside the input folder"
+_FOLDER_LINK = "a symbolic link to a folder (folder links are never followed)"
+_NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
+
+
+def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = None) -> list[SourceFile]:
     """Every article file under ``root``, recursively, sorted by relative path. With
     ``processes`` > 1 and sub-folders to share, two processes list half of them each:
-    a rebuild stats every file, and this is most of a no-op rebuild."""
+    a rebuild stats every file, and this is most of a no-op rebuild. ``skipped``, when
+    given, receives every other file (hidden files and backups aside) with the reason,
+    sorted by path."""
     real_root = os.path.realpath(root)
     found: list[SourceFile] = []
+    passed: list[Skipped] = []
     folders = [(os.path.abspath(root), "")]
     while len(folders) == 1:  # down to where the tree branches (one folder per year, say)
         branches: list[tuple[str, str]] = []
-        found.extend(_walk(folders, real_root, subfolders=branches))
+        found.extend(_walk(folders, real_root, subfolders=branches, skipped=passed))
         folders = branches
     listed: list[SourceFile] = []
+    listed_skipped: list[Skipped] = []
+
+    def list_half(half: list[tuple[str, str]]) -> bytes:
+        skipped_here: list[Skipped] = []
+        return _packed((_walk(half, real_root, skipped=skipped_here), skipped_here))
+
     if processes > 1 and len(folders) > 1:  # two listers, each of half the branches
         try:
-            with parallel.forked_map(lambda half: _packed(_walk(half, real_root)),
-                                     [folders[0::2], folders[1::2]], 2) as halves:
+            with parallel.forked_map(list_half, [folders[0::2], folders[1::2]], 2) as halves:
                 for packed in halves:
-                    listed.extend(_unpacked(packed))
+                    files, others = _unpacked(packed)
+                    listed.extend(files)
+                    listed_skipped.extend(others)
         except parallel.PoolBroken:  # a lister died or could not start: list here
-            listed = []
+            listed, listed_skipped = [], []
             processes = 1
     if processes <= 1 or len(folders) <= 1:
-        listed = _walk(folders, real_root)
+        listed = _walk(folders, real_root, skipped=listed_skipped)
     found.extend(listed)
     found.sort(key=itemgetter(1))  # rel
+    if skipped is not None:
+        skipped.extend(sorted(passed + listed_skipped))
     return found
 
 
 def _walk(folders: list[tuple[str, str]], real_root: str,
-          subfolders: list[tuple[str, str]] | None = None) -> list[SourceFile]:
+          subfolders: list[tuple[str, str]] | None = None,
+          skipped: list[Skipped] | None = None) -> list[SourceFile]:
     """The article files in these (folder, rel prefix) pairs and below them; or, given
-    a ``subfolders`` list, in them only, their sub-folders going to that list."""
+    a ``subfolders`` list, in them only, their sub-folders going to that list. Files
+    that are neither articles nor hidden nor backups go to ``skipped``, with the reason."""
     found: list[SourceFile] = []
     keep, is_file = found.append, stat.S_ISREG  # a rebuild lists every file: ~5 us each matters
+    passed = skipped.append if skipped is not None else (lambda _: None)
     stack = list(folders)
     below = stack if subfolders is None else subfolders
     while stack:
@@ -94,8 +127,9 @@ def _walk(folders: list[tuple[str, str]], real_root: str,
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
-        except OSError:
-            continue  # an unreadable sub-folder is skipped; the root is checked by the caller
+        except OSError as exc:  # an unreadable sub-folder is skipped; the root is checked by the caller
+            passed(Skipped(prefix.rstrip("/") or ".", f"a folder that cannot be read ({exc.strerror})"))
+            continue
         for entry in entries:
             name = entry.name
             if name[0] in ".#" or name[-1] == "~":  # hidden, editor backups and locks
@@ -104,15 +138,23 @@ def _walk(folders: list[tuple[str, str]], real_root: str,
                 below.append((entry.path, prefix + name + "/"))
                 continue
             if not name.lower().endswith(ARTICLE_SUFFIXES):
+                passed(Skipped(prefix + name, _FOLDER_LINK if entry.is_symlink() and entry.is_dir()
+                               else NOT_AN_ARTICLE))
                 continue
             if entry.is_symlink() and not _inside(os.path.realpath(entry.path), real_root):
+                passed(Skipped(prefix + name, _LINK_OUTSIDE))
                 continue
             try:
                 st = entry.stat(follow_symlinks=True)
-            except OSError:
-                continue  # dangling link, or vanished since listing
+            except OSError as exc:  # dangling link, or vanished since listing
+                passed(Skipped(prefix + name, f"cannot be read ({exc.strerror})" if not entry.is_symlink()
+                               else "a symbolic link that loops" if exc.errno == errno.ELOOP
+                               else "a symbolic link to nothing"))
+                continue
             if is_file(st.st_mode):
                 keep(SourceFile(entry.path, prefix + name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            else:
+                passed(Skipped(prefix + name, _NOT_REGULAR))
     return found
 
 
@@ -144,22 +186,26 @@ def source_file(root: Path, rel: str) -> SourceFile | None:
     return SourceFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def _packed(found: list[SourceFile]) -> bytes:
+def _packed(listing: tuple[list[SourceFile], list[Skipped]]) -> bytes:
     """Files as marshalled columns: several times quicker to send and load than tuples."""
+    found, skipped = listing
     return marshal.dumps(("\0".join([s.path for s in found]), "\0".join([s.rel for s in found]),
                           array("q", [s.size for s in found]).tobytes(),
                           array("q", [s.mtime_ns for s in found]).tobytes(),
                           array("q", [s.ctime_ns for s in found]).tobytes(),
-                          array("Q", [s.ino for s in found]).tobytes()))
+                          array("Q", [s.ino for s in found]).tobytes(),
+                          [tuple(item) for item in skipped]))
 
 
-def _unpacked(data: bytes) -> list[SourceFile]:
-    paths, rels, sizes, mtimes, ctimes, inodes = marshal.loads(data)
+def _unpacked(data: bytes) -> tuple[list[SourceFile], list[Skipped]]:
+    paths, rels, sizes, mtimes, ctimes, inodes, skipped = marshal.loads(data)
+    others = [Skipped(*item) for item in skipped]
     if not paths:
-        return []
+        return [], others
     new = tuple.__new__
     return [new(SourceFile, item) for item in zip(paths.split("\0"), rels.split("\0"), array("q", sizes),
-                                                  array("q", mtimes), array("q", ctimes), array("Q", inodes))]
+                                                  array("q", mtimes), array("q", ctimes),
+                                                  array("Q", inodes))], others
 
 
 def _inside(path: str, root: str) -> bool:
