@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from mkfeeds import bodies, loading
-from mkfeeds.config import Settings
+from mkfeeds.config import PLACEHOLDER_URL, Settings
 from mkfeeds.errors import ConfigError, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.incremental import BuildRecord, Incremental, Reuse
@@ -90,7 +90,8 @@ class NotPublished(Exception):
 
 
 def mapping_settings(settings: Settings) -> MappingSettings:
-    return MappingSettings(site_url=settings.home_url, zone=settings.zone)
+    return MappingSettings(site_url=settings.home_url, zone=settings.zone,
+                           placeholder_site=settings.home_url == PLACEHOLDER_URL)
 
 
 def check_input_folder(settings: Settings) -> None:
@@ -232,7 +233,8 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result = BuildResult()
     for outcome in outcomes:
         result.problems.extend(outcome.problems)
-    selection = select(outcomes, now, drafts=settings.drafts, future=settings.future)
+    selection = select(outcomes, now, drafts=settings.drafts, future=settings.future,
+                       shown=lambda rel: (settings.input / rel).as_posix())  # as the CLI shows paths
     result.problems.extend(selection.problems)
     result.published, result.drafts, result.scheduled = len(selection.entries), selection.drafts, selection.scheduled
     result.next_due = selection.next_due

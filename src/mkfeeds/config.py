@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mkfeeds.errors import ConfigError
+from mkfeeds.suggest import closest
 from mkfeeds.urls import BadURL, absolute_url
 
 PLACEHOLDER_URL = "https://example.com/"
@@ -104,7 +105,8 @@ def settings_from_mapping(values: dict[str, Any], source: str | None = None) -> 
     """Check and convert config keys (kebab-case) into ``Settings``."""
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
-        raise ConfigError(f"unknown key {unknown[0]!r}; known keys: {', '.join(sorted(KEYS))}", source)
+        raise _unknown_key(unknown[0], KEYS, f"unknown key {unknown[0]!r}; known keys: {', '.join(sorted(KEYS))}",
+                           source)
     converted = {KEYS[key].name: _convert(key, value, source) for key, value in values.items()
                  if value is not None}
     settings = Settings(**converted)
@@ -115,6 +117,19 @@ def settings_from_mapping(values: dict[str, Any], source: str | None = None) -> 
         raise ConfigError(f"{sorted(names & RESERVED_FILE_NAMES)[0]} is written by mkfeeds itself; "
                           "choose another feed file name", source)
     return settings
+
+
+_URL_EXAMPLES = {"base-url": "https://feeds.example.org/", "site-url": "https://news.example.org/",
+                 "author-url": "https://news.example.org/about/", "icon": "https://news.example.org/icon.png"}
+
+
+def _unknown_key(name: str, known: Any, message: str, source: str | None) -> ConfigError:
+    """The error for an unknown key, with a "did you mean" hint when one is close."""
+    error = ConfigError(message, source)
+    guess = closest(name, known)
+    if guess is not None:
+        error.hint = f"did you mean {guess}?"
+    return error
 
 
 def _convert(key: str, value: Any, source: str | None) -> Any:
@@ -166,6 +181,10 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
         try:
             url = absolute_url(value)
         except BadURL as exc:
+            if "://" not in value:  # a path such as "feeds/" or "/feeds/": say what an absolute URL is
+                example = _URL_EXAMPLES.get(key, "https://feeds.example.org/")
+                raise bad(f"must be an absolute URL, with its scheme and host, such as {example} "
+                          f"(a relative one has nothing to be resolved against)") from None
             raise bad(f"must be an absolute http(s) URL: it {exc}") from None
         return url if key != "base-url" or url.endswith("/") else url + "/"
     if key == "timezone":
@@ -199,7 +218,8 @@ def _custom_feed(index: int, table: Any, source: str | None) -> CustomFeed:
         raise bad("must be a table")
     unknown = sorted(set(table) - _FEED_KEYS)
     if unknown:
-        raise bad(f"has unknown key {unknown[0]!r}; known keys: {', '.join(sorted(_FEED_KEYS))}")
+        raise _unknown_key(unknown[0], _FEED_KEYS, f"feeds[{index}] has unknown key {unknown[0]!r}; "
+                           f"known keys: {', '.join(sorted(_FEED_KEYS))}", source)
     name = table.get("name")
     if not isinstance(name, str) or not _SLUG.match(name):
         raise bad("needs a name of lowercase letters, digits, '-' and '_'")

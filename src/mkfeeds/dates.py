@@ -4,7 +4,12 @@ formats must carry the same instant)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone, tzinfo
+
+# Shaped as ISO 8601 (YAML 1.1's timestamp), whether or not the day exists.
+_ISO_SHAPED = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:(?:[Tt]|[ \t]+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?"
+                         r"(?:[ \t]*(?:Z|z|[-+]\d{1,2}(?::?\d{2})?))?)?$")
 
 MIN_YEAR = 1900  # RSS (RFC 822) dates before 1900 are invalid in feed validators
 
@@ -46,7 +51,8 @@ def _parse_text(text: str) -> datetime:
         iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
         return datetime.fromisoformat(iso)
     except ValueError:
-        pass
+        if _ISO_SHAPED.match(text):
+            raise BadDate("is an impossible date (no such day, month, time or offset)") from None
     import email.utils  # 15 ms to import, for the dates that are not ISO 8601
 
     try:

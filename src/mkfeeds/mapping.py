@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from mkfeeds import text
+from mkfeeds import suggest, text
 from mkfeeds.dates import BadDate, parse_date
 from mkfeeds.errors import ArticleError
 from mkfeeds.model import Article, Author, Entry, Image, Link, Problem
 from mkfeeds.urls import BadURL, absolute_url, is_absolute, site_of_domain
 
 # Bump when a rule changes what an article becomes: it empties every build cache.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
 # Size limits per field, in characters; longer text is cut at a word with an ellipsis.
 TITLE_MAX = 500
@@ -47,6 +47,9 @@ LEFT_OUT = {
     "related[].excerpt, related[].images, related[].quality": "a related item is shown as a titled link",
 }
 
+# List fields whose value may be written as one line of names separated by commas.
+COMMA_LISTS = frozenset({"topics", "tags", "categories"})
+
 PUBLISH_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
@@ -57,6 +60,7 @@ class MappingSettings:
 
     site_url: str  # relative URLs are resolved against it
     zone: tzinfo  # naive times are read in it
+    placeholder_site: bool = False  # site_url is the placeholder: a relative link resolved against it is news
 
 
 @dataclass(slots=True)
@@ -69,6 +73,11 @@ class _Context:
         return self.article.key_lines.get(key.split(".")[0].split("[")[0])
 
     def fail(self, key: str, message: str) -> ArticleError:
+        if message.startswith("is missing") and "." not in key and "[" not in key:
+            misspelled = _misspelling_of(self.article, key)
+            if misspelled is not None:  # the error stands where the misspelled key does
+                return ArticleError(self.article.path, f"{message}; did you mean it as {misspelled!r}?",
+                                    field=key, line=self.article.key_lines.get(misspelled))
         return ArticleError(self.article.path, message, field=key, line=self.line(key))
 
     def warn(self, key: str, message: str) -> None:
@@ -124,8 +133,9 @@ class _Context:
                 raise self.fail(key, str(exc)) from None
             self.warn(key, f"{exc}; left out")
             return None
-        if not (url is value or is_absolute(value)):  # ``is``: returned as it was written
-            self.warn(key, "is relative; resolved against the site URL")
+        if self.settings.placeholder_site and not (url is value or is_absolute(value)):  # ``is``: as written
+            self.warn(key, "is relative; resolved against the placeholder site URL "
+                      f"{self.settings.site_url} (set site-url in mkfeeds.toml or pass --site-url)")
         return url
 
 
@@ -142,12 +152,41 @@ def _number_as_written(value: int | float) -> str | None:
         return None
 
 
+# Every top-level key the news-API shape (and mkfeeds) knows; any other is never read.
+KNOWN_KEYS = frozenset({
+    "title", "excerpt", "content", "publishedDateTime", "updatedDateTime", "webUrl", "originalUrl",
+    "provider", "category", "categories", "topics", "tags", "images", "related", "locale", "published",
+    "quality", "heat", "type", "secured", "ampWebUrl", "cdnAmpWebUrl",
+})
+
+
+def _misspelling_of(article: Article, key: str) -> str | None:
+    """An unknown key of the article that misspells ``key`` (``publishDate``)."""
+    for name in article.meta:
+        if name not in KNOWN_KEYS and suggest.quotable(name) and suggest.closest(name, KNOWN_KEYS) == key:
+            return name
+    return None
+
+
+def _unknown_keys(ctx: _Context) -> None:
+    """An unknown key that misspells a known one draws a warning with the right name;
+    other unknown keys (an API's extra fields) are left out without a word. Only the
+    key's name is ever quoted, never its value."""
+    for name in ctx.article.meta:
+        if name in KNOWN_KEYS or not suggest.quotable(name):
+            continue
+        guess = suggest.closest(name, KNOWN_KEYS)
+        if guess is not None:
+            ctx.warn(name, f"is not a key mkfeeds reads; did you mean {guess}? (left out)")
+
+
 def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, list[Problem]]:
     """The entry an article becomes, and the warnings met on the way.
 
     Raises ``ArticleError`` when the article cannot be published at all."""
     ctx = _Context(article, settings)
     meta = article.meta
+    _unknown_keys(ctx)
     title = ctx.text("title", meta.get("title"), TITLE_MAX, required=True)
     assert title is not None
     title = text.one_line(title)
@@ -206,7 +245,7 @@ def _publish_flag(ctx: _Context, meta: dict[str, Any]) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in PUBLISH_WORDS:
         return PUBLISH_WORDS[value.strip().lower()]
-    raise ctx.fail("published", "must be true or false; the article is withheld until it is clear")
+    raise ctx.fail("published", "must be true or false (or yes/no); the article is rejected until it is one of them")
 
 
 def _date(ctx: _Context, key: str, value: Any, *, required: bool = False) -> datetime | None:
@@ -270,6 +309,8 @@ def _provider_key(author: Author | None, value: Any) -> str | None:
 def _string_list(ctx: _Context, key: str, value: Any) -> list[str]:
     if value is None:
         return []
+    if isinstance(value, str) and key in COMMA_LISTS and "," in value:
+        value = [part for part in value.split(",") if part.strip()]  # "Meta, News": two names, as Pelican reads it
     items = [value] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
     if not isinstance(items, list):
         ctx.warn(key, "must be a list of names; left out")

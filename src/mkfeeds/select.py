@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -25,9 +25,12 @@ def newest_first(key: EntryKey) -> tuple[float, str]:
     return -key.published.timestamp(), key.id
 
 
-def select(outcomes: Iterable[KeyedOutcome], now: datetime, *, drafts: bool, future: bool) -> Selection:
+def select(outcomes: Iterable[KeyedOutcome], now: datetime, *, drafts: bool, future: bool,
+           shown: Callable[[str], str] = str) -> Selection:
     """Withhold drafts and scheduled articles, drop duplicate ids (the first by path
-    wins), and order newest first, ties broken by id."""
+    wins), and order newest first, ties broken by id. ``shown`` turns an article's path
+    into the form every message shows it in (a duplicate's message names the other file,
+    as its location names this one)."""
     chosen: dict[str, EntryKey] = {}
     problems: list[Problem] = []
     n_drafts = n_scheduled = 0
@@ -47,7 +50,7 @@ def select(outcomes: Iterable[KeyedOutcome], now: datetime, *, drafts: bool, fut
         first = chosen.get(key.id)
         if first is not None:
             problems.append(Problem("error", key.source,
-                                    f"has the same link (id) as {first.source}, which is published instead",
+                                    f"has the same link (id) as {shown(first.source)}, which is published instead",
                                     field="webUrl"))
             continue
         chosen[key.id] = key

@@ -256,10 +256,22 @@ def read_text(source: SourceFile) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ArticleError(source.rel, "is not valid UTF-8", line=line) from None
+        raise ArticleError(source.rel, "is not valid UTF-8" + _encoding_hint(data), line=line) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _encoding_hint(data: bytes) -> str:
+    """What the file's encoding seems to be, and what to do: editors on Windows save
+    Windows-1252 (or Latin-1) unless told otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return " (it looks like UTF-16): save the file as UTF-8"
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return ": save the file as UTF-8"
+    return " (it looks like Windows-1252 or Latin-1): save the file as UTF-8"
 
 
 def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
@@ -378,12 +390,14 @@ _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)")
 
 
 def _timestamp(value: str, mark: _Mark) -> Any:
+    """A date or time; an impossible one (``2026-02-30``) is kept as its text, so that a
+    date field can say what is wrong with it and a text field keeps it as written."""
     try:
         if _RFC3339.fullmatch(value):
             return datetime.fromisoformat(value)
         return _SAFE.construct_yaml_timestamp(yaml.ScalarNode("tag:yaml.org,2002:timestamp", value))
     except (ValueError, OverflowError):
-        raise _YAMLError("impossible date", mark) from None
+        return value
 
 
 def _scalar(event: yaml.ScalarEvent) -> tuple[Any, str]:
@@ -509,6 +523,9 @@ def _compose(loader: Any) -> tuple[dict, dict[str, int]] | None:
 _QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"")
 
 
+_TAB_INDENT = re.compile(r"^ *\t", re.M)  # a line indented with a tab
+
+
 def load_yaml(rel: str, text: str, first_line: int = 1) -> tuple[dict[str, Any], dict[str, int]]:
     """Load front matter text; return the mapping and the line of each top-level key."""
     loader = _BaseLoader(text)
@@ -517,7 +534,10 @@ def load_yaml(rel: str, text: str, first_line: int = 1) -> tuple[dict[str, Any],
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark is not None else None
-        raise ArticleError(rel, "invalid YAML: " + _describe(exc), line=line) from None
+        message = "invalid YAML: " + _describe(exc)
+        if _TAB_INDENT.search("\n".join(text.split("\n")[:mark.line + 2] if mark is not None else text)):
+            message += " (YAML does not allow tabs for indentation: indent with spaces)"
+        raise ArticleError(rel, message, line=line) from None
     except yaml.YAMLError:
         raise ArticleError(rel, "invalid YAML", line=first_line) from None
     except _KeyNotText as exc:
