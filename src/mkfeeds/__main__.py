@@ -1,5 +1,5 @@
 """``python -m mkfeeds``."""
 
-from mkfeeds.cli import main
+from mkfeeds.launch import main
 
 main()

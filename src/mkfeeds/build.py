@@ -17,7 +17,7 @@ from typing import Any
 
 from mkfeeds import bodies, loading
 from mkfeeds.config import PLACEHOLDER_URL, Settings
-from mkfeeds.errors import ConfigError, OutputError
+from mkfeeds.errors import ConfigError, Interrupted, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.incremental import BuildRecord, Incremental, Reuse
 from mkfeeds.mapping import MappingSettings
@@ -158,25 +158,29 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
         current |= {name for stream in planned.streams for name in stream.names}
         outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)},
                             planned.streams)
-        for stream in planned.streams:
-            result.problems.extend(stream.problems)
-            result.notices.extend(stream.over_budget())
-            if stream.troubled:
-                planned.digests[stream.spec.key] = ("", planned.digests[stream.spec.key][1])
-        result.problems.sort(key=lambda p: (p.path, p.line or 0))
-        result.files_written = tuple(name for name in outcome.written if name != MANIFEST)
-        result.files_unchanged = tuple(sorted([name for name in outcome.unchanged if name != MANIFEST]
-                                              + list(planned.kept)))
-        if previous - current:
-            result.files_removed = tuple(remove_stale(settings.output, set(previous - current)))
-            write_all(settings.output, {MANIFEST: manifest_bytes(current)})
-        own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
-        record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
-                             result.published, result.drafts, result.scheduled, result.feeds,
-                             [p for p in result.problems if p not in told], own, sorted(current | {MANIFEST}))
-        state.finish(planned.digests, record)
-        result.notices.extend(n for n in state.notices if n not in result.notices)
-        result.written = True
+        try:  # from here on the new feeds are in place, whatever interrupts the upkeep
+            for stream in planned.streams:
+                result.problems.extend(stream.problems)
+                result.notices.extend(stream.over_budget())
+                if stream.troubled:
+                    planned.digests[stream.spec.key] = ("", planned.digests[stream.spec.key][1])
+            result.problems.sort(key=lambda p: (p.path, p.line or 0))
+            result.files_written = tuple(name for name in outcome.written if name != MANIFEST)
+            result.files_unchanged = tuple(sorted([name for name in outcome.unchanged if name != MANIFEST]
+                                                  + list(planned.kept)))
+            if previous - current:
+                result.files_removed = tuple(remove_stale(settings.output, set(previous - current)))
+                write_all(settings.output, {MANIFEST: manifest_bytes(current)})
+            own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
+            record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
+                                 result.published, result.drafts, result.scheduled, result.feeds,
+                                 [p for p in result.problems if p not in told], own,
+                                 sorted(current | {MANIFEST}))
+            state.finish(planned.digests, record)
+            result.notices.extend(n for n in state.notices if n not in result.notices)
+            result.written = True
+        except KeyboardInterrupt:
+            raise Interrupted(published=True) from None
     return result
 
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
 
 import click
 
-from mkfeeds import __version__
+from mkfeeds import __version__, launch
 from mkfeeds.config import Settings, load_config
-from mkfeeds.errors import MkfeedsError
+from mkfeeds.errors import Interrupted, MkfeedsError
 from mkfeeds.model import Problem
 
 if TYPE_CHECKING:  # the pipeline is imported when a command runs: --version and --help stay fast
@@ -28,7 +28,7 @@ EXIT_OK = 0  # every article published or deliberately withheld
 EXIT_REJECTED = 1  # feeds written, but some articles were rejected (named on stderr)
 EXIT_FAILED = 2  # nothing built: bad options or config, unreadable input, unwritable output, --strict
 EXIT_INTERNAL = 70  # a bug in mkfeeds (EX_SOFTWARE); the traceback is printed
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_INTERRUPTED = launch.EXIT_INTERRUPTED  # Ctrl-C (128 + SIGINT), as shells report it
 PROGRESS_THRESHOLD = 2000  # files; smaller builds finish before a bar is worth drawing
 
 
@@ -110,18 +110,21 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
         _fail(str(failure))
     except MkfeedsError as exc:
         _fail(exc)
-    _print_problems(settings, result.problems)
-    if not settings.quiet:
-        for notice in result.notices:
-            click.echo(f"mkfeeds: warning: {notice}", err=True)
-    if settings.verbose:
-        _list_skipped(settings, result)
-        for name in result.files_written:
-            click.echo(f"wrote {settings.output / name}", err=True)
-        for name in result.files_removed:
-            click.echo(f"removed {settings.output / name} (no longer published)", err=True)
-    if not settings.quiet:
-        click.echo(summary_line(settings, result))
+    try:  # the feeds are in place: an interrupt from here on must not say otherwise
+        _print_problems(settings, result.problems)
+        if not settings.quiet:
+            for notice in result.notices:
+                click.echo(f"mkfeeds: warning: {notice}", err=True)
+        if settings.verbose:
+            _list_skipped(settings, result)
+            for name in result.files_written:
+                click.echo(f"wrote {settings.output / name}", err=True)
+            for name in result.files_removed:
+                click.echo(f"removed {settings.output / name} (no longer published)", err=True)
+        if not settings.quiet:
+            click.echo(summary_line(settings, result))
+    except KeyboardInterrupt:
+        raise Interrupted(published=result.written) from None
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
 
 
@@ -463,6 +466,15 @@ def main() -> None:
     _exit_at_once(EXIT_OK)
 
 
+def interrupted_state(cause: BaseException | None) -> str:
+    """What a Ctrl-C left on disk, as the build knew it (``Interrupted``); an interrupt
+    the build did not see came before it wrote anything, or after a command that writes
+    nothing."""
+    if isinstance(cause, Interrupted) and cause.published:
+        return "the new feeds are in place (the next build finishes tidying up)"
+    return "nothing was published; the previous feeds are as they were"
+
+
 def _exit_at_once(code: object) -> None:
     """End the process without Python's orderly teardown, which frees every object a
     build made one by one (0.25 s after a rebuild of 100,000 articles) just before the
@@ -486,8 +498,8 @@ def _exit_at_once(code: object) -> None:
 def _main() -> None:
     try:
         cli.main(prog_name="mkfeeds", standalone_mode=False)
-    except click.exceptions.Abort:  # Ctrl-C: not "some articles rejected"
-        click.echo("\nmkfeeds: interrupted; the previous feeds are as they were", err=True)
+    except click.exceptions.Abort as abort:  # Ctrl-C: not "some articles rejected"
+        click.echo(f"mkfeeds: interrupted; {interrupted_state(abort.__cause__)}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:  # usage errors: nothing built
         _show_click_error(exc)

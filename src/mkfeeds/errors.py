@@ -48,3 +48,13 @@ class OutputError(MkfeedsError):
         self.path = path
         self.message = message
         super().__init__(f"{path}: {message}")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a build, saying what is on disk: ``published`` when the new feeds
+    were already in place (the commit had ended), else the previous feeds are as they
+    were. The commit itself is never cut short (``output`` holds the signal for it)."""
+
+    def __init__(self, published: bool) -> None:
+        self.published = published
+        super().__init__("the new feeds are in place" if published else "the previous feeds are as they were")

@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from collections.abc import Callable, Sequence
 from typing import Any, Iterable, Protocol
 
-from mkfeeds.errors import OutputError
+from mkfeeds.errors import Interrupted, OutputError
 
 FILE_MODE = 0o644
 TEMP_SUFFIX = ".tmp"
@@ -79,6 +83,7 @@ def write_all(root: Path, files: dict[str, bytes], streams: Sequence[Stream] = (
             changed.append((relative, target))
     staged: list[tuple[Path, str]] = []
     file_changes = list(changed)
+    committed = False
     try:
         for stream in streams:
             for relative, target, temp_name in _stage_stream(root, real_root, stream):
@@ -90,17 +95,38 @@ def write_all(root: Path, files: dict[str, bytes], streams: Sequence[Stream] = (
                     changed.append((relative, target))
         _stage_all(file_changes, files, staged)
         staged.sort(key=lambda item: str(item[0]))
-        _commit(staged)
+        with interrupts_held():  # all renames or none: Ctrl-C waits for the last one
+            _commit(staged)
+            committed = True
+        written: dict[Path, list[str]] = {}  # folder -> names: a feed set is hundreds of folders
+        for target, _ in staged:
+            written.setdefault(target.parent, []).append(target.name)
+        for folder, names in written.items():
+            _fsync_folder(folder)
+            remove_stale_temps(folder, names)
+    except KeyboardInterrupt:
+        if committed:
+            raise Interrupted(published=True) from None
+        raise
     finally:
         for _, temp_name in staged:
             _unlink_quietly(temp_name)  # gone already when committed
-    written: dict[Path, list[str]] = {}  # folder -> names: a feed set is hundreds of folders
-    for target, _ in staged:
-        written.setdefault(target.parent, []).append(target.name)
-    for folder, names in written.items():
-        _fsync_folder(folder)
-        remove_stale_temps(folder, names)
     return WriteResult(tuple(sorted(relative for relative, _ in changed)), tuple(sorted(unchanged)))
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then let it through: a commit is never
+    cut between two renames, so an interrupt can say truthfully which feeds are in place.
+    Only the main thread receives signals; elsewhere there is nothing to hold."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _stage_stream(root: Path, real_root: str, stream: Stream) -> list[tuple[str, Path, str]]:
@@ -163,14 +189,15 @@ def _stage_all(changed: list[tuple[str, Path]], files: dict[str, bytes],
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(min(STAGING_THREADS, len(changed))) as pool:
-        futures = [pool.submit(_stage, target, files[relative]) for relative, target in changed]
     failure = None
-    for (_, target), future in zip(changed, futures):
-        if future.exception() is None:
-            staged.append((target, future.result()))
-        elif failure is None:
-            failure = future.exception()
+    with interrupts_held():  # Ctrl-C waits until every temp file is known, so none is left behind
+        with ThreadPoolExecutor(min(STAGING_THREADS, len(changed))) as pool:
+            futures = [pool.submit(_stage, target, files[relative]) for relative, target in changed]
+        for (_, target), future in zip(changed, futures):
+            if future.exception() is None:
+                staged.append((target, future.result()))
+            elif failure is None:
+                failure = future.exception()
     if failure is not None:
         raise failure
 
