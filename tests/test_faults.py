@@ -49,10 +49,10 @@ def build(*extra: str):
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every published file under ``folder`` (feeds, pages; not mkfeeds' own hidden
-    bookkeeping such as its manifest) and its bytes."""
+    """Every file mkfeeds wrote under ``folder`` (feeds, pages, and its manifest: a failed
+    build must not change that either) and its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
+            if p.is_file() and (not p.name.startswith(".") or p.name == output.MANIFEST)}
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -208,19 +208,19 @@ def test_an_output_subfolder_leading_outside_is_refused(tmp_path):
     assert not (tmp_path / "out" / "rss.xml").exists(), "all or nothing"
 
 
-def test_temp_files_of_a_killed_build_are_removed_once_old(tmp_path):
+def test_leftovers_are_removed_only_when_old_where_the_folder_cannot_be_locked(tmp_path, monkeypatch):
+    """Without a lock (a file system without ``flock``) a young temp file may be a running
+    build's: only those old enough to be surely dead go."""
     out = tmp_path / "out"
-    stale, fresh, foreign = out / ".rss.xml.abc123.tmp", out / ".rss.xml.def456.tmp", out / ".keep.tmp"
-    write_tree(tmp_path, {"out/.rss.xml.abc123.tmp": "killed", "out/.rss.xml.def456.tmp": "running",
-                          "out/.keep.tmp": "not ours"})
-    deep = out / "topics/space/.atom.xml.abc123.tmp"  # in every folder the build writes to
-    write_tree(tmp_path, {"out/topics/space/.atom.xml.abc123.tmp": "killed"})
+    write_tree(tmp_path, {"out/.rss.xml.abcd1234.tmp": "killed", "out/.rss.xml.efgh5678.tmp": "running",
+                          "out/topics/space/.atom.xml.0123456789ab.old": "killed"})
     old = time.time() - output.STALE_SECONDS - 60
-    for path in (stale, foreign, deep):
-        os.utime(path, (old, old))
-    output.write_all(out, {"rss.xml": b"<rss/>", "topics/space/atom.xml": b"<feed/>", "topics/rss.xml": b"<rss/>"})
-    assert not stale.exists() and not deep.exists()
-    assert fresh.exists() and foreign.exists()
+    for name in (".rss.xml.abcd1234.tmp", "topics/space/.atom.xml.0123456789ab.old"):
+        os.utime(out / name, (old, old))
+    monkeypatch.setattr(output, "_lock", lambda root: None)
+    with output.publishing(out) as removed:
+        assert removed == [".rss.xml.abcd1234.tmp", "topics/space/.atom.xml.0123456789ab.old"]
+    assert (out / ".rss.xml.efgh5678.tmp").exists()
 
 
 # --- the input side ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.incremental import BuildRecord, Incremental, Reuse
 from mkfeeds.mapping import MappingSettings
 from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, Format, KeyedOutcome, Problem
-from mkfeeds.output import MANIFEST, read_manifest, remove_stale, write_all
+from mkfeeds.output import MANIFEST, publishing, read_manifest, remove_stale, write_all
 from mkfeeds.parallel import allowed_processes
 from mkfeeds.htmlparts import INDEX_ENTRIES, PAGE_ENTRIES
 from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, page_name, render_feeds, render_page
@@ -49,6 +49,7 @@ class BuildResult:
     next_due: datetime | None = None  # the output changes then, even if no file does
     up_to_date: bool = False  # nothing changed since the last build: nothing was read
     skipped: tuple[Skipped, ...] = ()  # files of the input folder not read (hidden files and backups aside)
+    leftovers_removed: tuple[str, ...] = ()  # temp files of a killed build, removed
 
     @property
     def rejected(self) -> int:
@@ -151,36 +152,38 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
             raise NotPublished(result)
         if not write:
             return result
-        previous = read_manifest(settings.output)
-        current = set(planned.files) | set(planned.kept)
-        # The manifest goes with the feeds, in the same commit; until the files it no longer
-        # lists are removed, it lists them too (a build killed meanwhile leaves a superset).
-        current |= {name for stream in planned.streams for name in stream.names}
-        outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)},
-                            planned.streams)
-        try:  # from here on the new feeds are in place, whatever interrupts the upkeep
-            for stream in planned.streams:
-                result.problems.extend(stream.problems)
-                result.notices.extend(stream.over_budget())
-                if stream.troubled:
-                    planned.digests[stream.spec.key] = ("", planned.digests[stream.spec.key][1])
-            result.problems.sort(key=lambda p: (p.path, p.line or 0))
-            result.files_written = tuple(name for name in outcome.written if name != MANIFEST)
-            result.files_unchanged = tuple(sorted([name for name in outcome.unchanged if name != MANIFEST]
-                                                  + list(planned.kept)))
-            if previous - current:
-                result.files_removed = tuple(remove_stale(settings.output, set(previous - current)))
-                write_all(settings.output, {MANIFEST: manifest_bytes(current)})
-            own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
-            record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
-                                 result.published, result.drafts, result.scheduled, result.feeds,
-                                 [p for p in result.problems if p not in told], own,
-                                 sorted(current | {MANIFEST}))
-            state.finish(planned.digests, record)
-            result.notices.extend(n for n in state.notices if n not in result.notices)
-            result.written = True
-        except KeyboardInterrupt:
-            raise Interrupted(published=True) from None
+        with publishing(settings.output, settings.cache) as leftovers:  # the build lock, and a clean folder
+            result.leftovers_removed = tuple(leftovers)
+            previous = read_manifest(settings.output)
+            current = set(planned.files) | set(planned.kept)
+            # The manifest goes with the feeds, in the same commit; until the files it no longer
+            # lists are removed, it lists them too (a build killed meanwhile leaves a superset).
+            current |= {name for stream in planned.streams for name in stream.names}
+            outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)},
+                                planned.streams)
+            try:  # from here on the new feeds are in place, whatever interrupts the upkeep
+                for stream in planned.streams:
+                    result.problems.extend(stream.problems)
+                    result.notices.extend(stream.over_budget())
+                    if stream.troubled:
+                        planned.digests[stream.spec.key] = ("", planned.digests[stream.spec.key][1])
+                result.problems.sort(key=lambda p: (p.path, p.line or 0))
+                result.files_written = tuple(name for name in outcome.written if name != MANIFEST)
+                result.files_unchanged = tuple(sorted([name for name in outcome.unchanged if name != MANIFEST]
+                                                      + list(planned.kept)))
+                if previous - current:
+                    result.files_removed = tuple(remove_stale(settings.output, set(previous - current)))
+                    write_all(settings.output, {MANIFEST: manifest_bytes(current)})
+                own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
+                record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
+                                     result.published, result.drafts, result.scheduled, result.feeds,
+                                     [p for p in result.problems if p not in told], own,
+                                     sorted(current | {MANIFEST}))
+                state.finish(planned.digests, record)
+                result.notices.extend(n for n in state.notices if n not in result.notices)
+                result.written = True
+            except KeyboardInterrupt:
+                raise Interrupted(published=True) from None
     return result
 
 

@@ -20,6 +20,7 @@ from mkfeeds import __version__, launch
 from mkfeeds.config import Settings, load_config
 from mkfeeds.errors import Interrupted, MkfeedsError
 from mkfeeds.model import Problem
+from mkfeeds.text import printable
 
 if TYPE_CHECKING:  # the pipeline is imported when a command runs: --version and --help stay fast
     from mkfeeds.build import BuildResult
@@ -114,13 +115,16 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
         _print_problems(settings, result.problems)
         if not settings.quiet:
             for notice in result.notices:
-                click.echo(f"mkfeeds: warning: {notice}", err=True)
+                click.echo(f"mkfeeds: warning: {printable(notice)}", err=True)
         if settings.verbose:
             _list_skipped(settings, result)
             for name in result.files_written:
-                click.echo(f"wrote {settings.output / name}", err=True)
+                click.echo(f"wrote {printable(str(settings.output / name))}", err=True)
             for name in result.files_removed:
-                click.echo(f"removed {settings.output / name} (no longer published)", err=True)
+                click.echo(f"removed {printable(str(settings.output / name))} (no longer published)", err=True)
+            for name in result.leftovers_removed:
+                click.echo(f"removed {printable(str(settings.output / name))} (left by a build that was stopped)",
+                           err=True)
         if not settings.quiet:
             click.echo(summary_line(settings, result))
     except KeyboardInterrupt:
@@ -245,7 +249,7 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
         _print_problems(settings, result.problems)
         if not settings.quiet:
             for notice in result.notices:
-                click.echo(f"mkfeeds: warning: {notice}", err=True)
+                click.echo(f"mkfeeds: warning: {printable(notice)}", err=True)
             click.echo(summary_line(settings, result))
         threading.Thread(target=server.serve_forever, name="mkfeeds-serve", daemon=True).start()
         if not watch:
@@ -262,7 +266,7 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
             _tell_rebuild(session.settings, caught)
         for change in itertools.chain([first], turns):
             if change.notice and not session.settings.quiet:
-                click.echo(f"mkfeeds: warning: {change.notice}", err=True)
+                click.echo(f"mkfeeds: warning: {printable(change.notice)}", err=True)
             paths = session.concerning(change.paths)  # not an editor's swap or temp file
             if paths or change.config or change.clock:
                 rebuilt = session.rebuild(paths, config_changed=change.config)
@@ -350,7 +354,7 @@ def _settings(options: dict[str, Any]) -> Settings:
 
 def _fail(error: str | MkfeedsError, hint: str | None = None, code: int = EXIT_FAILED) -> NoReturn:
     """Every error looks alike: ``mkfeeds: error: WHAT``, then ``mkfeeds: hint: HOW``."""
-    click.echo(f"mkfeeds: error: {error}", err=True)
+    click.echo(f"mkfeeds: error: {printable(str(error))}", err=True)
     hint = hint or getattr(error, "hint", None)
     if hint:
         click.echo(f"mkfeeds: hint: {hint}", err=True)

@@ -27,7 +27,9 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.path + (f":{self.line}" if self.line else "")
+        from mkfeeds.text import printable
+
+        where = printable(self.path) + (f":{self.line}" if self.line else "")
         fld = f"{self.field}: " if self.field else ""
         return f"{where}: {self.severity}: {fld}{self.message}"
 

@@ -7,10 +7,13 @@ A file whose bytes did not change is not touched (its mtime stays, HTTP caches s
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
 import secrets
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -19,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from collections.abc import Callable, Sequence
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from mkfeeds.errors import Interrupted, OutputError
 
@@ -98,12 +101,9 @@ def write_all(root: Path, files: dict[str, bytes], streams: Sequence[Stream] = (
         with interrupts_held():  # all renames or none: Ctrl-C waits for the last one
             _commit(staged)
             committed = True
-        written: dict[Path, list[str]] = {}  # folder -> names: a feed set is hundreds of folders
-        for target, _ in staged:
-            written.setdefault(target.parent, []).append(target.name)
-        for folder, names in written.items():
+        written = dict.fromkeys(target.parent for target, _ in staged)  # a feed set is hundreds of folders
+        for folder in written:
             _fsync_folder(folder)
-            remove_stale_temps(folder, names)
     except KeyboardInterrupt:
         if committed:
             raise Interrupted(published=True) from None
@@ -311,28 +311,6 @@ def _unlink_quietly(name: str) -> None:
         pass
 
 
-def remove_stale_temps(folder: Path, names: list[str], older_than: float = STALE_SECONDS) -> list[str]:
-    """Remove temp and backup files a killed build left next to ``names`` in ``folder``.
-    Only old ones: a younger one may belong to a build running right now."""
-    removed: list[str] = []
-    limit = time.time() - older_than
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    prefixes = tuple(f".{name}." for name in names)
-    for entry in entries:
-        if not (entry.name.startswith(prefixes) and entry.name.endswith((TEMP_SUFFIX, BACKUP_SUFFIX))):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < limit:
-                os.unlink(entry.path)
-                removed.append(entry.name)
-        except OSError:
-            continue
-    return removed
-
-
 def _fsync_folder(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -349,81 +327,104 @@ def _fsync_folder(folder: Path) -> None:
 MANIFEST = ".mkfeeds-manifest.json"
 
 
+MANIFEST_MAX = 64 << 20  # bytes; a manifest of a million feeds' files is far smaller
+
+
 def read_manifest(root: Path) -> frozenset[str]:
-    """The files an earlier build wrote. A missing or unreadable manifest means none:
-    mkfeeds never deletes a file it cannot prove it wrote."""
+    """The files an earlier build wrote. A missing, unreadable or odd manifest (a FIFO, a
+    device, a folder: opened without blocking and checked) means none: mkfeeds never
+    deletes a file it cannot prove it wrote."""
     try:
-        files = json.loads((root / MANIFEST).read_text(encoding="utf-8"))["files"]
+        fd = os.open(root / MANIFEST, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return frozenset()
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MANIFEST_MAX:
+            return frozenset()
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            files = json.loads(handle.read(MANIFEST_MAX + 1).decode("utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return frozenset()
+    finally:
+        os.close(fd)
     return frozenset(n for n in files if isinstance(n, str)) if isinstance(files, list) else frozenset()
 
 
-def write_manifest(root: Path, files: set[str] | frozenset[str]) -> None:
+LOCK_WAIT = 300.0  # seconds to wait for another build writing to the same folder
+
+
+@contextmanager
+def publishing(root: Path, state_folder: Path | None = None) -> Iterator[list[str]]:
+    """Hold the output folder's build lock (an ``flock`` on the folder itself: nothing
+    extra is published) for the writing phase, and first remove every leftover of
+    mkfeeds' own naming (``.NAME.RANDOM.tmp`` temp files, ``.NAME.HEX.old`` backups) in
+    the whole output folder and in the state folder: with the lock held no other build
+    can be writing them, so they are a killed build's, whatever this build writes. Yields
+    the leftovers removed (relative paths). Where the file system has no locks, only
+    leftovers old enough to be surely dead are removed."""
     prepare_folder(root)
-    data = (json.dumps({"generator": "mkfeeds", "files": sorted(files)}, indent=1) + "\n").encode()
-    if not _same_bytes(root / MANIFEST, data):
-        write_atomic(root / MANIFEST, data)
-
-
-def _stamp(root: Path, relative: str) -> list[int] | None:
+    fd = _lock(root)
     try:
-        st = safe_join(root, relative).stat()
-    except (OSError, OutputError):
+        older_than = 0.0 if fd is not None else STALE_SECONDS
+        removed = remove_leftovers(root, older_than)
+        if state_folder is not None and state_folder.is_dir():
+            removed += [str(state_folder / name) for name in remove_leftovers(state_folder, older_than, deep=False)]
+        yield removed
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing releases the lock
+
+
+def _lock(root: Path) -> int | None:
+    try:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise OutputError(str(root), f"another build has been writing here for {LOCK_WAIT:.0f} s; "
+                                  "try again when it has finished") from None
+            time.sleep(0.05)
+        except OSError:  # no locks on this file system
+            os.close(fd)
+            return None
 
 
-def _stamps_document(path: Path | None, root: Path) -> dict[str, Any]:
-    """The stamps file ``write_feed_stamps`` wrote for builds into ``root`` ({} if none)."""
-    if path is None:
-        return {}
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return document if isinstance(document, dict) and document.get("output") == str(root.absolute()) else {}
+_LEFTOVER = re.compile(r"^\..+\.(?:[a-z0-9_]{8}\.tmp|[0-9a-f]{12}\.old)$")  # mkstemp's and _backup's names
 
 
-def _intact(root: Path, stamps: Any) -> bool:
-    """Are these files (name -> stamp) all still exactly as they were written?"""
-    return isinstance(stamps, dict) and bool(stamps) and all(
-        isinstance(name, str) and _stamp(root, name) == stamp for name, stamp in stamps.items())
-
-
-def read_feed_stamps(path: Path | None, root: Path) -> dict[str, str]:
-    """Feed key -> input digest, for each feed the last build into ``root`` wrote whose
-    files are still exactly as written (same size and mtime). Kept beside the build
-    cache, outside the output folder, since mtimes are clock values."""
-    feeds = _stamps_document(path, root).get("feeds")
-    return {key: record["digest"] for key, record in (feeds.items() if isinstance(feeds, dict) else ())
-            if isinstance(record, dict) and isinstance(record.get("digest"), str) and record["digest"]
-            and _intact(root, record.get("stamps"))}
-
-
-def read_build_stamp(path: Path | None, root: Path) -> dict[str, Any] | None:
-    """What the last build into ``root`` recorded about itself (``write_feed_stamps``'s
-    ``build``), if every file it left there is still exactly as it was written."""
-    record = _stamps_document(path, root).get("build")
-    return record if isinstance(record, dict) and _intact(root, record.get("files")) else None
-
-
-def write_feed_stamps(path: Path | None, root: Path, feeds: dict[str, tuple[str, list[str]]],
-                      build: dict[str, Any] | None = None, files: Iterable[str] = ()) -> None:
-    """Record each feed's input digest and its files' stamps as they are now; and with
-    ``build``, what this build was (a JSON-ready record) with the stamps of all its ``files``."""
-    if path is None:
-        return
-    records = {key: {"digest": digest, "stamps": {n: _stamp(root, n) for n in names}}
-               for key, (digest, names) in sorted(feeds.items())}
-    document: dict[str, Any] = {"output": str(root.absolute()), "feeds": records}
-    if build is not None:
-        document["build"] = {**build, "files": {name: _stamp(root, name) for name in sorted(files)}}
-    data = json.dumps(document).encode()
-    try:
-        write_atomic(path, data)
-    except OutputError:
-        pass  # only an optimisation: the next build renders everything
+def remove_leftovers(root: Path, older_than: float = 0.0, *, deep: bool = True) -> list[str]:
+    """Remove the temp and backup files of mkfeeds' naming under ``root`` (in its
+    subfolders too with ``deep``; symlinks are never followed), if older than
+    ``older_than`` seconds. Returns their paths relative to ``root``."""
+    limit = time.time() - older_than
+    removed: list[str] = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if deep:
+                        folders.append(Path(entry.path))
+                elif (_LEFTOVER.match(entry.name) and entry.is_file(follow_symlinks=False)
+                      and (not older_than or entry.stat(follow_symlinks=False).st_mtime < limit)):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path).relative_to(root).as_posix())
+            except OSError:
+                continue
+    return sorted(removed)
 
 
 def remove_stale(root: Path, relatives: set[str]) -> list[str]:

@@ -36,3 +36,24 @@ def truncate(text: str, limit: int) -> str:
 def one_line(text: str) -> str:
     """Collapse runs of white space (titles, names) into single spaces."""
     return " ".join(text.split())
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` (a path, a message naming one) safe to print as part of one line: control
+    characters, line separators and undecodable bytes written as escapes (``\\n``,
+    ``\\x1b``), as git and ls do, so a file name cannot break "one problem per line"."""
+    return _UNPRINTABLE.sub(_escaped, text)
