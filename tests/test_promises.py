@@ -195,3 +195,27 @@ def test_an_article_whose_path_is_too_long_to_open_is_named_with_the_reason(tmp_
     [problem] = [p for p in result.problems if p.path == "long.md"]
     assert problem.severity == "error" and "File name too long" in problem.message
 
+
+
+def test_articles_deeper_than_the_system_allows_are_not_dropped_without_a_word(tmp_path):
+    """A real path over PATH_MAX (4096 bytes on Linux): made a folder at a time, through
+    folder descriptors, as a checkout or an unpacked archive can make it."""
+    write_tree(tmp_path / "in", {"good.md": story(1)})
+    fd = os.open(tmp_path / "in", os.O_RDONLY)
+    try:
+        for _ in range(18):  # 18 folders of 240 characters: 4,338 bytes below the input folder
+            name = "d" * 240
+            os.mkdir(name, dir_fd=fd)
+            deeper = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+        article = os.open("deep.md", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(article, story(2).encode())
+        os.close(article)
+    finally:
+        os.close(fd)
+    result = build(settings_for(tmp_path, cache=None), NOW)
+    assert result.published == 1
+    # The folder that cannot be listed is named, with the reason: what is below it is unknown.
+    [skipped] = [p for p in result.problems if p.path.startswith("d" * 240)]
+    assert skipped.severity == "warning" and skipped.message == "skipped: a folder that cannot be read (File name too long)"
