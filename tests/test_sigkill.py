@@ -160,3 +160,5 @@ def test_sigkill_at_any_moment_leaves_whole_feeds(tmp_path: Path) -> None:
     visible = sorted(name for name in os.listdir(out) if not name.startswith("."))
     assert set(FEEDS) <= set(visible)
     assert not [name for name in visible if name.endswith((".tmp", ".old"))]
+    # and none of the killed builds' hidden temp files or backups is left, anywhere
+    assert not [p.name for p in out.rglob(".*") if p.name.endswith((".tmp", ".old"))]
