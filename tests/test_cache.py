@@ -927,7 +927,7 @@ def full_entry(**changes) -> Entry:
         author=Author("Ex", "https://ex.example/"), categories=("AI", "news"), topics=("AI",),
         sections=("news",), images=(Image("https://i.example/1.jpg", 10, None),),
         related=(Link("https://r.example/", "Rel"),), language="en-GB", draft=True, has_body=True,
-        content_html=None, quality=0.5, heat=-3.0, kind="article", provider_key="ex.example",
+        content_html=None, quality=0.5, heat=-3.0, article_type="article", provider_key="ex.example",
     )
     values.update(changes)
     return Entry(**values)
@@ -939,7 +939,7 @@ def full_entry(**changes) -> Entry:
                updated=datetime(2024, 10, 27, 2, 30, tzinfo=PARIS, fold=1)),
     full_entry(published=datetime(1900, 1, 1, tzinfo=timezone(timedelta(hours=-14)))),
     full_entry(summary=None, external_url=None, author=None, categories=(), images=(), related=(),
-               language=None, quality=None, heat=None, kind=None, provider_key=None),
+               language=None, quality=None, heat=None, article_type=None, provider_key=None),
     full_entry(author=Author("Only a name")),
 ])
 def test_outcomes_come_back_exactly(entry):
@@ -1012,7 +1012,7 @@ def test_the_key_is_plain_column_values():
         "id": "https://n.example/a", "published": "2024-03-04T11:32:00+00:00",
         "updated": "2024-03-05T01:02:03+05:30", "draft": 1,
         "author": "Ex", "author_url": "https://ex.example/", "topics": "AI", "sections": "news",
-        "quality": 0.5, "heat": -3.0, "kind": "article", "provider_key": "ex.example", "problems": None}
+        "quality": 0.5, "heat": -3.0, "article_type": "article", "provider_key": "ex.example", "problems": None}
 
 
 NO_ENTRY = (None,) * (len(codec.KEY_COLUMNS) - 1)
@@ -1032,7 +1032,7 @@ NO_ENTRY = (None,) * (len(codec.KEY_COLUMNS) - 1)
     row(key_with(author=["unhashable"])), row(key_with(author=None)),  # a URL without a name
     row(key_with(topics=["AI"])), row(key_with(topics="AI\x1fRobots")),  # disagrees with the entry
     row(key_with(quality="0.5")), row(key_with(heat=b"\x00")),
-    row(key_with(kind=7)), row(key_with(provider_key=["x"])),
+    row(key_with(article_type=7)), row(key_with(provider_key=["x"])),
     row(key_with(problems="[]")), row(key_with(problems='[["error"]]')), row(key_with(problems="not json")),
     row(NO_ENTRY + ('[["error","sub/a.txt","m",null,null]]',)),  # a rejection: no entry to go with
     row(key_with()[:-1]),  # a column short

@@ -32,7 +32,7 @@ ENTRIES = st.builds(
     language=st.one_of(st.none(), TEXT), draft=st.booleans(), has_body=st.booleans(),
     content_html=st.one_of(st.none(), TEXT),
     quality=st.one_of(st.none(), st.integers(-5, 500), st.floats(allow_nan=False)),
-    heat=st.one_of(st.none(), st.floats(allow_nan=False)), kind=st.one_of(st.none(), TEXT),
+    heat=st.one_of(st.none(), st.floats(allow_nan=False)), article_type=st.one_of(st.none(), TEXT),
     provider_key=st.one_of(st.none(), TEXT))
 PROBLEMS = st.lists(st.builds(Problem, st.sampled_from(["error", "warning"]), TEXT, TEXT,
                               st.one_of(st.none(), TEXT), st.one_of(st.none(), st.integers(1, 999))),

@@ -168,8 +168,8 @@ def test_custom_feed_filters_and_sorts_by_heat(make_settings):
 
 
 def test_custom_feed_minimum_quality_and_type(make_settings):
-    entries = newest_first(entry(1, quality=10.0, kind="article"), entry(2, quality=50.0, kind="video"),
-                           entry(3, quality=60.0, kind="article"), entry(4))
+    entries = newest_first(entry(1, quality=10.0, article_type="article"), entry(2, quality=50.0, article_type="video"),
+                           entry(3, quality=60.0, article_type="article"), entry(4))
     feed = CustomFeed(name="best", title="best", path="best", min_quality=30, types=("article",))
     (spec,) = custom_specs(make_settings(feeds=(feed,)), entries)
     assert [e.id[-1] for e in spec.entries] == ["3"]

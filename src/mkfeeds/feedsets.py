@@ -175,7 +175,7 @@ def _matches(feed: CustomFeed) -> Callable[[EntryKey], bool]:
         if providers and not providers.intersection(
                 n.casefold() for n in (entry.provider_key, entry.author.name if entry.author else None) if n):
             return False
-        if types and (entry.kind or "").casefold() not in types:
+        if types and (entry.article_type or "").casefold() not in types:
             return False
         return feed.min_quality is None or (entry.quality is not None and entry.quality >= feed.min_quality)
 

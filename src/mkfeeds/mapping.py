@@ -219,7 +219,7 @@ def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, lis
         has_body=isinstance(body, str) and bool(body.strip()),
         quality=_number(meta.get("quality")),
         heat=_number(meta.get("heat")),
-        kind=meta.get("type") if isinstance(meta.get("type"), str) else None,
+        article_type=meta.get("type") if isinstance(meta.get("type"), str) else None,
         provider_key=_provider_key(provider, meta.get("provider")),
     )
     return entry, ctx.problems

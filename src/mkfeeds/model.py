@@ -91,7 +91,7 @@ class Entry:
     # Fields used by custom feed filters and sorts, never rendered.
     quality: float | None = None
     heat: float | None = None
-    kind: str | None = None
+    article_type: str | None = None  # the API's ``type``, for custom feed filters
     provider_key: str | None = None
 
 
@@ -114,13 +114,13 @@ class EntryKey(NamedTuple):
     sections: tuple[str, ...] = ()
     quality: float | None = None
     heat: float | None = None
-    kind: str | None = None
+    article_type: str | None = None  # the API's ``type``, for custom feed filters
     provider_key: str | None = None
 
     @classmethod
     def of(cls, entry: Entry) -> EntryKey:
         return cls(entry.id, entry.source, entry.published, entry.updated, entry.draft, entry.author, entry.topics,
-                   entry.sections, entry.quality, entry.heat, entry.kind, entry.provider_key)
+                   entry.sections, entry.quality, entry.heat, entry.article_type, entry.provider_key)
 
 
 @dataclass(frozen=True, slots=True)

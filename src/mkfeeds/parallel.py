@@ -195,7 +195,7 @@ class ForkedMap(Generic[R]):
     def __enter__(self) -> ForkedMap[R]:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+    def __exit__(self, exc_type: type[BaseException] | None, value: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
 

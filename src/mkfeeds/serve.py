@@ -221,8 +221,8 @@ def _media_ranges(header: str | None) -> list[tuple[str, float]]:
     ranges = []
     for part in (header or "").split(","):
         pieces = part.strip().split(";")
-        kind = pieces[0].strip().lower()
-        if not kind:
+        media_range = pieces[0].strip().lower()
+        if not media_range:
             continue
         quality = 1.0
         for param in pieces[1:]:
@@ -232,7 +232,7 @@ def _media_ranges(header: str | None) -> list[tuple[str, float]]:
                     quality = max(0.0, min(1.0, float(value)))
                 except ValueError:
                     quality = 0.0
-        ranges.append((kind, quality))
+        ranges.append((media_range, quality))
     return ranges
 
 
@@ -241,8 +241,8 @@ def _quality(ranges: list[tuple[str, float]], media_type: str, *, exact: bool = 
     matches (``exact``: only a range naming it)."""
     major = media_type.split("/")[0]
     best, rank = 0.0, -1
-    for kind, quality in ranges:
-        specificity = 2 if kind == media_type else 1 if kind == major + "/*" else 0 if kind == "*/*" else -1
+    for media_range, quality in ranges:
+        specificity = 2 if media_range == media_type else 1 if media_range == major + "/*" else 0 if media_range == "*/*" else -1
         if specificity < 0 or (exact and specificity != 2):
             continue
         if specificity > rank:
@@ -260,8 +260,8 @@ def prefers_html(accept: str | None, media_type: str) -> bool:
 
 
 def accepts_gzip(header: str | None) -> bool:
-    for kind, quality in _media_ranges(header):
-        if kind in ("gzip", "x-gzip", "*"):
+    for media_range, quality in _media_ranges(header):
+        if media_range in ("gzip", "x-gzip", "*"):
             return quality > 0
     return False
 

@@ -459,9 +459,9 @@ def _compose(loader: Any) -> tuple[dict, dict[str, int]] | None:
     root: Any = None
     while True:
         event = get()
-        kind = type(event)
+        event_type = type(event)
         mark = event.start_mark
-        if kind is _Scalar:
+        if event_type is _Scalar:
             if event.tag is None and not event.style:  # plain: the common case, inline
                 value = event.value
                 if value[:1] not in _IMPLICIT:  # cannot be anything but text
@@ -476,16 +476,16 @@ def _compose(loader: Any) -> tuple[dict, dict[str, int]] | None:
                     value = known[0]
             else:
                 value, tag = _scalar(event)
-        elif kind is _MappingStart or kind is _SequenceStart:
-            if event.tag not in (None, _NON_SPECIFIC, _MAP if kind is _MappingStart else _SEQ):
+        elif event_type is _MappingStart or event_type is _SequenceStart:
+            if event.tag not in (None, _NON_SPECIFIC, _MAP if event_type is _MappingStart else _SEQ):
                 raise _YAMLError("YAML tags (!name) are not allowed", mark)
             if stack and stack[-1][1] and stack[-1][2] is _NO_KEY:
                 raise _YAMLError("mapping keys must be plain values", mark)
-            stack.append([{} if kind is _MappingStart else [], kind is _MappingStart, _NO_KEY])
+            stack.append([{} if event_type is _MappingStart else [], event_type is _MappingStart, _NO_KEY])
             continue
-        elif kind is _MappingEnd or kind is _SequenceEnd:
+        elif event_type is _MappingEnd or event_type is _SequenceEnd:
             value, tag = stack.pop()[0], None
-        elif kind is yaml.AliasEvent:
+        elif event_type is yaml.AliasEvent:
             raise _YAMLError("YAML anchors and aliases (&name, *name) are not supported", mark)
         else:  # pragma: no cover - libyaml sends only nodes inside a document
             raise _YAMLError("not well-formed", mark)

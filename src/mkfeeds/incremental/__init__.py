@@ -38,7 +38,7 @@ __all__ = ["Incremental", "Reuse", "BuildRecord", "RACY_NS"]
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick allowed for (FAT: 2 s)
 # Key columns with few distinct values (names, lists of names, problems): the row index
 # holds and stores each value once.
-_SHARED = ("author", "author_url", "topics", "sections", "kind", "provider_key", "problems")
+_SHARED = ("author", "author_url", "topics", "sections", "article_type", "provider_key", "problems")
 
 
 @dataclass

@@ -217,7 +217,7 @@ def _decode_items(value: Any, decode: Any, memo: dict[Any, Any]) -> tuple[Any, .
 # Entry fields in the order they are stored; ``test_codec`` holds it to the model.
 ENTRY_FIELDS = ("id", "url", "title", "published", "updated", "source", "summary", "external_url", "author",
                 "categories", "topics", "sections", "images", "related", "language", "draft", "has_body",
-                "content_html", "quality", "heat", "kind", "provider_key")
+                "content_html", "quality", "heat", "article_type", "provider_key")
 
 
 def encode_entry(entry: Entry) -> list[Any]:
@@ -234,7 +234,7 @@ def encode_entry(entry: Entry) -> list[Any]:
         [_encode_link(link) for link in _items(entry.related)],
         _optional_text(entry.language), _flag(entry.draft), _flag(entry.has_body),
         _optional_text(entry.content_html), _number(entry.quality), _number(entry.heat),
-        _optional_text(entry.kind), _optional_text(entry.provider_key),
+        _optional_text(entry.article_type), _optional_text(entry.provider_key),
     ]
 
 
@@ -242,7 +242,7 @@ def decode_entry(value: Any, memo: dict[Any, Any]) -> Entry:
     if type(value) is not list or len(value) != len(ENTRY_FIELDS):
         raise _Bad
     (id_, url, title, published, updated, source, summary, external_url, author, categories, topics, sections,
-     images, related, language, draft, has_body, content_html, quality, heat, kind, provider_key) = value
+     images, related, language, draft, has_body, content_html, quality, heat, article_type, provider_key) = value
     when = _decode_datetime(published)
     return Entry(
         _is_text(id_), url if url == id_ and type(url) is str else _is_text(url), _is_text(title),
@@ -252,7 +252,7 @@ def decode_entry(value: Any, memo: dict[Any, Any]) -> Entry:
         _decode_items(images, _decode_image, memo), _decode_items(related, _decode_link, memo),
         _is_optional_text(language, memo), _is_flag(draft), _is_flag(has_body),
         _is_optional_text(content_html, {}), _is_number(quality, memo), _is_number(heat, memo),
-        _is_optional_text(kind, memo), _is_optional_text(provider_key, memo))
+        _is_optional_text(article_type, memo), _is_optional_text(provider_key, memo))
 
 
 PROBLEM_FIELDS = ("severity", "path", "message", "field", "line")
@@ -305,7 +305,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circu
 # ``KEY_COLUMNS`` are their names (and order); an outcome without an entry has NULL in all
 # but ``problems``. Lists of names are joined by U+001F, which clean text never holds.
 KEY_COLUMNS = ("id", "published", "updated", "draft", "author", "author_url", "topics", "sections",
-               "quality", "heat", "kind", "provider_key", "problems")
+               "quality", "heat", "article_type", "provider_key", "problems")
 _SEPARATOR = "\x1f"
 
 
@@ -341,7 +341,7 @@ def encode_outcome(outcome: FileOutcome) -> Encoded:
         key = (entry.id, published if type(published) is str else _dumps(published),
                updated if type(updated) is not list else _dumps(updated), int(entry.draft),
                author.name if author else None, author.url if author else None,
-               _joined(entry.topics), _joined(entry.sections), entry.quality, entry.heat, entry.kind,
+               _joined(entry.topics), _joined(entry.sections), entry.quality, entry.heat, entry.article_type,
                entry.provider_key, problems)
         return Encoded(key, entry_json)
     except (TypeError, ValueError) as exc:
@@ -407,7 +407,7 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
 
     def decode(rel: str, key: tuple) -> KeyedOutcome | None:
         try:
-            (id_, published, updated, draft, author_name, author_url, topics, sections, quality, heat, kind,
+            (id_, published, updated, draft, author_name, author_url, topics, sections, quality, heat, article_type,
              provider_key, problems) = key
             if problems is None:
                 decoded_problems: tuple[Problem, ...] = ()
@@ -438,12 +438,12 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
                 topic_names = names(topics)
             if (section_names := lists.get(sections)) is None:
                 section_names = names(sections)
-            if (kind_name := names_.get(kind, unseen)) is unseen:
-                kind_name = shared(kind)
+            if (type_name := names_.get(article_type, unseen)) is unseen:
+                type_name = shared(article_type)
             if (provider := names_.get(provider_key, unseen)) is unseen:
                 provider = shared(provider_key)
             entry_key = new(EntryKey, (id_, rel, when, changed, flags[draft], author, topic_names, section_names,
-                                       ranking(quality), ranking(heat), kind_name, provider))
+                                       ranking(quality), ranking(heat), type_name, provider))
         except (_Bad, ValueError, TypeError, RecursionError):
             return None
         return new(KeyedOutcome, (rel, entry_key, decoded_problems))

@@ -53,16 +53,16 @@ def pretty_json(value: Any, indent: str = "") -> str:
     """``json.dumps(value, ensure_ascii=False, indent=2)``, byte for byte, for the values a
     feed holds (text, lists, objects, numbers, booleans, null): ``json`` pretty-prints in
     pure Python, token by token, which made JSON Feed the slowest of the three formats."""
-    kind = type(value)
-    if kind is str:
+    value_type = type(value)
+    if value_type is str:
         return _encode_text(value)
-    if kind is dict:
+    if value_type is dict:
         if not value:
             return "{}"
         inner = indent + "  "
         return "{\n" + ",\n".join(f"{inner}{_key(k)}: {pretty_json(v, inner)}" for k, v in value.items()) \
             + f"\n{indent}}}"
-    if kind is list or kind is tuple:
+    if value_type is list or value_type is tuple:
         if not value:
             return "[]"
         inner = indent + "  "
