@@ -102,14 +102,12 @@ def test_strict_in_the_config_does_not_crash_check(site):
     assert "1 rejected" in result.stdout
 
 
-def test_check_draws_a_progress_bar_on_a_terminal(tmp_path):
-    """A long check is not silent: on a terminal it draws the build's bar on stderr."""
-    write_tree(tmp_path, {f"seeds/{i:05}.txt": article_text(title=f"Story {i}", webUrl=f"https://n.example/{i}")
-                          for i in range(2000)})
+def on_a_terminal(folder, *args: str) -> tuple[subprocess.CompletedProcess[bytes], str]:
+    """Run mkfeeds with its stderr on a terminal; what the terminal showed."""
     controller, terminal = os.openpty()
     shown = bytearray()
 
-    def read_terminal() -> None:  # read as it is written: a full terminal buffer would block the check
+    def read_terminal() -> None:  # read as it is written: a full terminal buffer would block mkfeeds
         while True:
             try:
                 chunk = os.read(controller, 65536)
@@ -122,12 +120,34 @@ def test_check_draws_a_progress_bar_on_a_terminal(tmp_path):
     reader = threading.Thread(target=read_terminal)
     reader.start()
     try:
-        done = subprocess.run([sys.executable, "-m", "mkfeeds", "check"], cwd=tmp_path,
+        done = subprocess.run([sys.executable, "-m", "mkfeeds", *args], cwd=folder,
                               stdout=subprocess.PIPE, stderr=terminal, timeout=300)
     finally:
         os.close(terminal)
         reader.join()
         os.close(controller)
+    return done, shown.decode()
+
+
+@pytest.fixture
+def many(tmp_path):
+    write_tree(tmp_path, {f"seeds/{i:05}.txt": article_text(title=f"Story {i}", webUrl=f"https://n.example/{i}")
+                          for i in range(2000)})
+    return tmp_path
+
+
+def test_check_draws_a_progress_bar_on_a_terminal(many):
+    """A long check is not silent: on a terminal it draws the build's bar on stderr,
+    then names the stage that follows reading."""
+    done, shown = on_a_terminal(many, "check")
     assert done.returncode == 0
-    assert b"Reading articles" in shown
+    assert "Reading 2,000 articles" in shown
+    assert shown.endswith("100%\x1b[?25h\r\nmkfeeds: rendering 5 feeds...\r\n")
     assert done.stdout.endswith(b"mkfeeds check: 2,000 publishable, 0 withheld, 0 rejected, 0 warnings\n")
+
+
+def test_build_names_each_stage_after_reading(many):
+    done, shown = on_a_terminal(many, "build", "--no-cache")
+    assert done.returncode == 0
+    assert "Reading 2,000 articles" in shown
+    assert shown.endswith("100%\x1b[?25h\r\nmkfeeds: rendering 5 feeds...\r\nmkfeeds: writing...\r\n")

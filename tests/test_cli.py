@@ -31,9 +31,8 @@ def test_no_arguments_builds_out_from_seeds(site):
     result = run()
     assert result.exit_code == 0
     assert {"atom.xml", "feed.json", "rss.xml", "feeds.opml", "index.html", "feed.xsl"} <= set(os.listdir(site / "out"))
-    assert result.stdout == (
-        "mkfeeds: 5 feeds in out/ (22 files written, 0 unchanged); 1 entry in the main feed from "
-        "1 published article; 0 withheld (0 drafts, 0 scheduled); 0 rejected\n")
+    assert result.stdout == ("mkfeeds: 5 feeds in out/: 1 published, 0 withheld, 0 rejected\n"
+                             "  1 entry in the main feed; 22 files written, 0 unchanged\n")
 
 
 def test_placeholder_base_url_is_announced_on_stderr(site):
@@ -44,7 +43,7 @@ def test_second_run_rewrites_nothing(site):
     run()
     before = {p: p.stat().st_mtime_ns for p in (site / "out").rglob("*")}
     result = run()
-    assert "(0 files written, 22 unchanged)" in result.stdout
+    assert "; 0 files written, 22 unchanged" in result.stdout
     assert {p: p.stat().st_mtime_ns for p in (site / "out").rglob("*")} == before
 
 
@@ -67,14 +66,14 @@ def test_help_lists_the_exit_codes():
 
 def test_drafts_are_withheld_unless_asked_for(site):
     write_tree(site, {"seeds/002_draft.txt": article_text(title="Draft", webUrl="https://n.example/d", published=False)})
-    assert "1 withheld (1 draft, 0 scheduled)" in run().stdout
+    assert "; withheld: 1 draft, 0 scheduled\n" in run().stdout
     assert "2 entries in the main feed" in run("build", "--drafts").stdout
 
 
 def test_future_articles_are_withheld_unless_asked_for(site):
     write_tree(site, {"seeds/002_later.txt": article_text(
         title="Later", webUrl="https://n.example/l", publishedDateTime="2999-01-01T00:00:00Z")})
-    assert "1 withheld (0 drafts, 1 scheduled)" in run().stdout
+    assert "; withheld: 0 drafts, 1 scheduled (the next is due 2999-01-01T00:00:00Z)\n" in run().stdout
     assert "2 entries in the main feed" in run("build", "--future").stdout
 
 
@@ -215,7 +214,7 @@ def test_the_installed_command_says_everything_before_it_exits(site, arguments, 
                           text=True, timeout=60)
     assert done.returncode == status, done.stderr
     if status == 1:
-        assert done.stdout.startswith("mkfeeds: ") and done.stdout.endswith(" 1 rejected\n")
+        assert done.stdout.startswith("mkfeeds: ") and " 1 rejected\n  " in done.stdout
         assert done.stderr.startswith("seeds/bad.md:3: error: invalid YAML")
         assert (site / "out/rss.xml").read_bytes().endswith(b"</rss>\n")
     elif status == 0:

@@ -361,4 +361,4 @@ def test_every_hostile_file_in_one_folder_is_judged_alone(tmp_path: Path, monkey
     built = CliRunner().invoke(cli, ["build", *options, "-o", "out", "--no-cache"], catch_exceptions=False)
     assert built.exit_code == 1
     assert list(_published(tmp_path / "out")) == [GOOD_URL]
-    assert f"; {len(alone)} rejected" in built.stdout
+    assert f", {len(alone)} rejected\n" in built.stdout

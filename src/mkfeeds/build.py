@@ -118,13 +118,15 @@ class Plan:
 def build(settings: Settings, now: datetime, *, write: bool = True,
           progress: Callable[[int], None] | None = None,
           listed: Callable[[int], None] | None = None, sources: list[SourceFile] | None = None,
+          stage: Callable[[str], None] | None = None,
           publish: Callable[[BuildResult], bool] | None = None) -> BuildResult:
     """Build and (with ``write``) publish: every file is rendered before the first is
     written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
     (listed in its manifest) and this one does not are removed afterwards. When the
     inputs are exactly those of the last build, nothing is read and the last build's
     result is reported again. ``listed(n)`` is told how many article files there are
-    before they are read (and ``progress`` moves as they are). Calling it again in the
+    before they are read (and ``progress`` moves as they are); ``stage`` is told each
+    stage after that ("rendering 110 feeds", "writing"). Calling it again in the
     same process gives what a fresh process would. ``sources``: the article files as
     ``discover`` lists them, from a caller that knows them already (a watch loop told
     which files changed). ``publish``: asked before anything is written; False raises
@@ -144,7 +146,7 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
             return result
         if listed is not None:
             listed(len(sources))
-        planned = _plan(settings, now, sources, state, progress)
+        planned = _plan(settings, now, sources, state, progress, stage)
         result = planned.result
         told = tell_skipped(settings, result, sources, skipped)
         refuse_if_strict(settings, result)
@@ -159,6 +161,8 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
             # The manifest goes with the feeds, in the same commit; until the files it no longer
             # lists are removed, it lists them too (a build killed meanwhile leaves a superset).
             current |= {name for stream in planned.streams for name in stream.names}
+            if stage is not None:
+                stage("writing")
             outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)},
                                 planned.streams)
             try:  # from here on the new feeds are in place, whatever interrupts the upkeep
@@ -233,7 +237,7 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
 
 
 def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: Incremental,
-          progress: Callable[[int], None] | None = None) -> Plan:
+          progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None) -> Plan:
     """Read, map, select and render. Article problems are collected in the result;
     only configuration failures raise."""
     outcomes = read_outcomes(settings, sources, state, progress)
@@ -269,6 +273,8 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
         else:
             pending.append(spec)
 
+    if stage is not None:  # after reading, the rest is rendering: say so, not a bar standing at 100%
+        stage(f"rendering {len(pending):,} feed{'' if len(pending) == 1 else 's'}")
     streams = tuple(LongFeed(settings, spec, state, by_rel) for spec in pending if len(spec.entries) > STREAM_MIN)
     pending = [spec for spec in pending if len(spec.entries) <= STREAM_MIN]
     contents = ShownEntries(settings, state, by_rel, result.problems)

@@ -10,6 +10,7 @@ import sys
 import traceback
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
@@ -33,8 +34,10 @@ EXIT_INTERRUPTED = launch.EXIT_INTERRUPTED  # Ctrl-C (128 + SIGINT), as shells r
 PROGRESS_THRESHOLD = 2000  # files; smaller builds finish before a bar is worth drawing
 
 
-def _options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by ``build`` and ``check``; each mirrors a config key."""
+def _options(func: Callable[..., Any], verbose_help: str = "Also list every file written, removed or skipped."
+             ) -> Callable[..., Any]:
+    """Options shared by ``build`` and ``check``; each mirrors a config key. ``-v``'s
+    help says what the command lists (check writes nothing)."""
     decorators = [
         click.option("--input", "-i", "input_", type=click.Path(path_type=Path),
                      help="Folder of article files, walked recursively.  [default: seeds]"),
@@ -47,8 +50,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Include articles dated after now (scheduled)."),
         click.option("--timezone", help="Time zone of dates written without an offset.  [default: UTC]"),
         click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors."),
-        click.option("--verbose", "-v", is_flag=True, default=None,
-                     help="Also list every file written, removed or skipped."),
+        click.option("--verbose", "-v", is_flag=True, default=None, help=verbose_help),
         click.option("--fail-on-warning/--no-fail-on-warning", default=None,
                      help="Treat an article's warning as a failure: check exits 1, build writes "
                           "nothing and exits 2 (as --strict does for a rejection)."),
@@ -78,7 +80,8 @@ def cli() -> None:
     Exit status:
       0  every article published or deliberately withheld
       1  feeds written, but some articles were rejected (named on stderr)
-      2  nothing built (bad options or config, unwritable output, --strict)
+      2  nothing built (bad options or config, unwritable output, --strict,
+         --fail-on-warning)
     """
 
 
@@ -105,7 +108,7 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
     try:
         with _progress(settings) as bar:
             result = build(settings, now, progress=bar.update if bar else None,
-                           listed=bar.listed if bar else None)
+                           listed=bar.listed if bar else None, stage=bar.stage if bar else None)
     except StrictFailure as failure:
         _print_problems(settings, failure.result.problems)
         _fail(str(failure))
@@ -133,7 +136,7 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
 
 
 @cli.command("check")
-@_options
+@partial(_options, verbose_help="Also list every file skipped because it is not an article.")
 @click.option("--format", "format_", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True,
               help="text: FILE:LINE: SEVERITY: FIELD: MESSAGE lines; json: one document with every "
@@ -157,7 +160,7 @@ def check_command(format_: str = "text", **options: Any) -> None:
     try:
         with _progress(settings) as bar:
             result = build(settings, now, write=False, progress=bar.update if bar else None,
-                           listed=bar.listed if bar else None)
+                           listed=bar.listed if bar else None, stage=bar.stage if bar else None)
     except MkfeedsError as exc:
         _fail(exc)
     findings = [report.Finding.of(p, _shown_path(settings, p.path)) for p in result.problems]
@@ -400,11 +403,19 @@ class ProgressBar:
 
     def __init__(self) -> None:
         self.bar: Any = None
+        self.drawn = False  # a bar was drawn: the stages after it are told too
 
     def listed(self, total: int) -> None:
         if total >= PROGRESS_THRESHOLD and self.bar is None:
-            self.bar = click.progressbar(length=total, label="Reading articles", file=sys.stderr)
+            self.bar = click.progressbar(length=total, label=f"Reading {total:,} articles", file=sys.stderr)
             self.bar.__enter__()
+            self.drawn = True
+
+    def stage(self, what: str) -> None:
+        """The stage after reading ("rendering 110 feeds", "writing"), on a line of its own."""
+        if self.drawn:
+            self.close()
+            click.echo(f"mkfeeds: {what}...", err=True)
 
     def update(self, done: int) -> None:
         if self.bar is not None:
@@ -450,15 +461,10 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 
 
 def summary_line(settings: Settings, result: BuildResult) -> str:
-    removed = f", {len(result.files_removed)} removed" if result.files_removed else ""
-    withheld = (f"{result.withheld} withheld ({_count(result.drafts, 'draft')}, "
-                f"{result.scheduled} scheduled)")
-    return (
-        f"mkfeeds: {_count(result.feeds, 'feed')} in {settings.output}/ "
-        f"({_count(len(result.files_written), 'file')} written, {len(result.files_unchanged)} unchanged{removed}); "
-        f"{_count(result.entries, 'entry', 'entries')} in the main feed from "
-        f"{_count(result.published, 'published article')}; {withheld}; {result.rejected} rejected"
-    )
+    """The build's summary: a headline that fits 100 columns, then the details."""
+    from mkfeeds.summary import summary
+
+    return summary(settings.output, result)
 
 
 def main() -> None:
