@@ -1,4 +1,4 @@
-"""Every promise in the help and the README kept: what the options say they do, they do;
+"""Every promise in the help and the README kept (issue 14): what the options say they do,
 what the README says comes out, comes out."""
 
 from __future__ import annotations
