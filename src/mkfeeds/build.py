@@ -143,6 +143,9 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
             result = _replayed(replayed)
             tell_skipped(settings, result, sources, skipped)
             refuse_if_strict(settings, result)
+            if write:  # nothing to write, but a killed build's leftovers still go
+                with publishing(settings.output, settings.cache) as leftovers:
+                    result.leftovers_removed = tuple(leftovers)
             return result
         if listed is not None:
             listed(len(sources))

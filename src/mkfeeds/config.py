@@ -8,7 +8,9 @@ known ones. Parsing is pure (``settings_from_mapping``); ``load_config`` is the 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -263,17 +265,20 @@ def _custom_feed(index: int, table: Any, source: str | None) -> CustomFeed:
 def find_config_file(cwd: Path) -> tuple[Path, str | None] | None:
     """``mkfeeds.toml``, else ``pyproject.toml`` with a ``[tool.mkfeeds]`` table."""
     own = cwd / "mkfeeds.toml"
-    if own.is_file():
+    if os.path.lexists(own):  # not only a regular file: anything else there is an error, not ignored
         return own, None
     pyproject = cwd / "pyproject.toml"
-    if pyproject.is_file():
+    if os.path.lexists(pyproject):
         return pyproject, "tool.mkfeeds"
     return None
 
 
 def read_config_file(path: Path, table: str | None = None) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
+    try:  # opened without blocking and checked: a FIFO there must not hang the command
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError("is not a regular file; the config must be a TOML file", _shown(path))
             document = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError("config file not found", _shown(path)) from None

@@ -57,7 +57,8 @@ class Incremental:
 
     def __init__(self, settings: Any, rules: Any, *, keep: bool = True) -> None:
         self.settings, self.rules = settings, rules
-        self.notices: list[str] = []
+        self._told: list[str] = []
+        self._undecoded = 0  # proven values that still did not decode: damage too
         self.started_ns = time.time_ns()  # before any file is read: see RACY_NS
         self._fingerprint = outcome_fingerprint(rules, settings.input, codec.SCHEMA, codec.MODEL_LAYOUT)
         self.environment = output_environment(settings, self._fingerprint)
@@ -75,6 +76,15 @@ class Incremental:
         folder = settings.cache if keep else None
         if folder is not None:
             self._store = self._open(Path(folder))
+
+    @property
+    def notices(self) -> list[str]:
+        """What the build should tell about the state: each problem met, once."""
+        store = self._store
+        if not self._undecoded and (store is None or not store.damaged_values):
+            return list(self._told)
+        return [*self._told, f"cache {self.settings.cache} held damaged values (they failed their check); "
+                "they were not used: what they held was read again, and the cache repaired"]
 
     @functools.cached_property
     def _decode_key(self) -> Callable[[str, tuple[Any, ...]], KeyedOutcome | None]:
@@ -94,13 +104,13 @@ class Incremental:
             folder.mkdir(parents=True, exist_ok=True)
             store = open_store(folder / STATE_FILE, self._fingerprint, codec.KEY_COLUMNS)
         except StoreUnavailable as exc:
-            self.notices.append(f"cache not used: {exc}; every article is read")
+            self._told.append(f"cache not used: {exc}; every article is read")
             return None
         except (OSError, sqlite3.Error) as exc:
-            self.notices.append(f"cache not used: {folder} cannot be opened ({exc}); every article is read")
+            self._told.append(f"cache not used: {folder} cannot be opened ({exc}); every article is read")
             return None
         if store.replaced:
-            self.notices.append(f"cache {folder} was damaged ({store.replaced}) and has been replaced; "
+            self._told.append(f"cache {folder} was damaged ({store.replaced}) and has been replaced; "
                                 "every article is read")
         return store
 
@@ -120,10 +130,10 @@ class Incremental:
         self._store.close()
         self._store = None
         if reading:
-            self.notices.append(f"cache {self.settings.cache} could not be read ({exc}); "
+            self._told.append(f"cache {self.settings.cache} could not be read ({exc}); "
                                 "the rest of the build goes on without it")
         else:
-            self.notices.append(f"cache {self.settings.cache} could not be updated ({exc}); "
+            self._told.append(f"cache {self.settings.cache} could not be updated ({exc}); "
                                 "the next build reads the changed articles again")
 
     def __enter__(self) -> Incremental:
@@ -146,7 +156,7 @@ class Incremental:
         if self._store is None:
             return None
         try:
-            record = self._store.meta("build")
+            record = self._store.sealed_meta("build")
         except sqlite3.Error as exc:
             self._lost(exc, reading=True)
             return None
@@ -199,6 +209,7 @@ class Incremental:
                     outcomes[i] = outcome
                     known[source.rel] = digests[j]
                     continue
+                self._undecoded += 1
             reuse.work.append(i)  # changed, too recent to trust its stat, or a row that did not decode
             reuse.confirm[i] = digests[j]
         self._rows = rows
@@ -211,14 +222,14 @@ class Incremental:
         store.close()
         self._store = None
         if isinstance(exc, sqlite3.Error) and not damaged(exc):
-            self.notices.append(f"cache not used: {path} cannot be read ({exc}); every article is read")
+            self._told.append(f"cache not used: {path} cannot be read ({exc}); every article is read")
             return
         try:
             remove_damaged(path)
             self._store = open_store(path, self._fingerprint, codec.KEY_COLUMNS)
         except (StoreUnavailable, OSError, sqlite3.Error):
             self._store = None
-        self.notices.append(f"cache {path.parent} was damaged ({exc}); every article is read"
+        self._told.append(f"cache {path.parent} was damaged ({exc}); every article is read"
                             + ("" if self._store is not None else " and the cache is not written"))
 
     def encode(self, outcome: FileOutcome) -> codec.Encoded | None:
@@ -294,7 +305,9 @@ class Incremental:
         j = bisect_left(rows.columns[0], rel)
         if j >= len(rows.columns[0]) or rows.columns[0][j] != rel:
             return None
-        return self._decode_key(rel, tuple(column[j] for column in rows.columns[KEY_AT:]))
+        outcome = self._decode_key(rel, tuple(column[j] for column in rows.columns[KEY_AT:]))
+        self._undecoded += outcome is None
+        return outcome
 
     def _write(self, rows: list[tuple[Any, ...]], confirmed: list[tuple[Any, ...]], dropped: list[str]) -> None:
         store = self._store
@@ -348,8 +361,12 @@ class Incremental:
         if packed is not None:
             text = zlib.decompress(packed).decode("utf-8", "surrogatepass")
         elif self._store is not None:
+            store = self._store
             try:
-                text = self._store.entry_text(key.source)
+                damaged_before = store.damaged_values
+                text = store.entry_text(key.source)
+                if store.damaged_values > damaged_before:  # read again now; stored again next build
+                    store.forget(key.source)
             except sqlite3.Error as exc:
                 self._lost(exc, reading=True)
         return self._decode_entry(key, text)
@@ -392,7 +409,7 @@ class Incremental:
         if self._store is None:
             return {}
         try:
-            return FeedRecord.intact(self._store.meta("feeds"), self.settings.output)
+            return FeedRecord.intact(self._store.sealed_meta("feeds"), self.settings.output)
         except sqlite3.Error as exc:
             self._lost(exc, reading=True)
             return {}
@@ -405,8 +422,8 @@ class Incremental:
             return
         output = self.settings.output
         try:
-            store.set_meta("feeds", FeedRecord.document(feeds, output))
-            store.set_meta("build", None if record is None else record.document(output))
+            store.set_sealed_meta("feeds", FeedRecord.document(feeds, output))
+            store.set_sealed_meta("build", None if record is None else record.document(output))
             store.commit()
         except sqlite3.Error as exc:
             self._lost(exc, reading=False)

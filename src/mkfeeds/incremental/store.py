@@ -9,8 +9,9 @@ rebuild reads in one go instead of walking the table), and the records of the la
 transaction: they always agree with the rows.
 
 Every value read back is proven to be what was stored: the row index by a CRC, each
-row's entry and body by a seal (a digest of the value and its row's path), checked on
-read. A value that fails is damage: the row is treated as missing.
+row's key, entry and body and the build's records by a seal (a digest of the value and
+its row's path or record's name), checked on read. A value that fails is damage: the row
+or record is treated as missing, and ``damaged_values`` counts it (the build warns).
 
 A store is opened inside one write transaction for the whole build (``BEGIN
 IMMEDIATE``): concurrent builds cannot interleave, and an interrupted or failed build
@@ -32,7 +33,7 @@ from pathlib import Path
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 6  # the table layout and the JSON shape of a row; bump on any change
+SCHEMA_VERSION = 7  # the table layout, the JSON shape of a row, the sealed records; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds state file
 LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
 STATE_FILE = "state.sqlite"
@@ -129,6 +130,7 @@ class Store:
         self.reset_reason: str | None = None  # set when the rows were emptied (new fingerprint...)
         self.replaced: str | None = None  # set when a damaged file was replaced by this one
         self.index_held = False  # the rows came from the row index, which held
+        self.damaged_values = 0  # values read back that failed their check (treated as missing)
         self._db = _open_file(path)
         try:
             self._begin(fingerprint)
@@ -184,6 +186,22 @@ class Store:
     def set_meta(self, key: str, value: Any) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def sealed_meta(self, key: str) -> str | None:
+        """A record written by ``set_sealed_meta``, if it is the one written (else damage)."""
+        found = self._db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (key, f"{key}/seal")).fetchall()
+        values = dict(found)
+        text = values.get(key)
+        if text is None:
+            return None
+        if type(text) is str and values.get(f"{key}/seal") == seal(key, text):
+            return text
+        self.damaged_values += 1
+        return None
+
+    def set_sealed_meta(self, key: str, text: str | None) -> None:
+        self.set_meta(key, text)
+        self.set_meta(f"{key}/seal", None if text is None else seal(key, text))
+
     # -- the rows ---------------------------------------------------------------------------
 
     def rows(self) -> Rows:
@@ -201,6 +219,7 @@ class Store:
         cursor = self._db.execute(f"SELECT {select} FROM files ORDER BY rel")
         while batch := cursor.fetchmany(1024):
             proven = [row[:-1] for row in batch if type(row[0]) is str and row[-1] == key_seal(row[0], row[:-1])]
+            self.damaged_values += len(batch) - len(proven)
             for position, (column, values) in enumerate(zip(columns, zip(*proven))):  # a row not proven:
                 column.extend(values if position < KEY_AT else map(share, values, values))  # as if missing
         if not plausible(columns):
@@ -224,6 +243,12 @@ class Store:
 
     def drop(self, rels: Iterable[str]) -> None:
         self._write("DELETE FROM files WHERE rel = ?", [(rel,) for rel in rels])
+
+    def forget(self, rel: str) -> None:
+        """Drop a row found damaged after the row index was written, and the index with it
+        (the next build reads the table and writes it again): the file is read anew."""
+        self._write("DELETE FROM files WHERE rel = ?", [(rel,)])
+        self._db.execute("DELETE FROM meta WHERE key = 'row_index'")
 
     def entry_text(self, rel: str) -> str | None:
         """The entry's JSON, if it is the one stored for this row."""
@@ -252,7 +277,7 @@ class Store:
         columns = []
         for position in range(self.width):
             column = _column_of_blob(self.meta(f"row_index/{position}"))
-            if column is None:
+            if column is None:  # the table holds the same rows: an optimisation lost, not damage to tell
                 return None
             columns.append(column)
         if len({len(column) for column in columns}) != 1 or not plausible(columns):
@@ -274,9 +299,12 @@ class Store:
             found = self._db.execute(query, (rel,)).fetchone()
         except UnicodeEncodeError:  # a path that is not UTF-8: never stored
             return None
-        if found is None or type(found[0]) is not str or type(found[1]) is not bytes:
+        if found is None or found == (None, None):  # no row, or no value kept yet
             return None
-        return found[0] if seal(rel, found[0]) == found[1] else None
+        if type(found[0]) is str and type(found[1]) is bytes and seal(rel, found[0]) == found[1]:
+            return found[0]
+        self.damaged_values += 1
+        return None
 
     def _write(self, statement: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """SQLite holds UTF-8 text only: a row with an unpaired surrogate (from a file
