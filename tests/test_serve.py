@@ -442,3 +442,16 @@ def test_the_listing_kept_from_the_watchers_paths_is_what_listing_the_folder_giv
     assert listing.sources == discover(root)
     shutil.rmtree(root / "b")
     assert not listing.update([str(root / "b")]), "a folder that went: list again"
+
+
+def test_last_modified_moves_with_the_etag_even_within_one_second(serve, tmp_path: Path):
+    server = serve()
+    for edit in range(2):
+        before, _ = server.get("/rss.xml")
+        (tmp_path / "in" / "001.md").write_text(article_text(
+            title=f"Quick edit {edit}", webUrl="https://news.example.org/1", publishedDateTime="2024-03-02T10:00:00Z"))
+        server.wait_for("mkfeeds: in/001.md changed")
+        after, _ = server.get("/rss.xml", If_Modified_Since=before.headers["Last-Modified"])
+        assert after.status == 200, "new bytes are never 'not modified since' the old ones"
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert after.headers["Last-Modified"] != before.headers["Last-Modified"]

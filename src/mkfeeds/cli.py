@@ -273,8 +273,9 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
             paths = session.concerning(change.paths)  # not an editor's swap or temp file
             if paths or change.config or change.clock:
                 rebuilt = session.rebuild(paths, config_changed=change.config)
-                if rebuilt.result is not None:  # published: the settings it used are the ones to serve by
-                    server.site = serve.Site(session.settings.output, _feed_files(session.settings), watch)
+                serving = (session.settings.output, _feed_files(session.settings))
+                if rebuilt.result is not None and serving != (server.site.root, server.site.feed_files):
+                    server.site = serve.Site(*serving, watch)  # the config moved or renamed the feeds
                 _tell_rebuild(session.settings, rebuilt)
     except KeyboardInterrupt:
         server.server_close()
