@@ -264,6 +264,7 @@ def test_a_file_name_with_a_newline_keeps_every_printed_line_whole(tmp_path):
     assert sum("bad\\nname.md" in line for line in lines) == 1
     assert any("/in\\nbox/link\\n.md" in line for line in lines), lines
     assert any(line.startswith(f"wrote {tmp_path}/out\\nput/") for line in lines), lines
+    assert f" in {tmp_path}/out\\nput/: " in built.stdout.splitlines()[0], built.stdout  # the summary too
     for format_ in ("text", "github"):
         checked = CliRunner().invoke(cli, ["check", *args, "--format", format_])
         problems = [line for line in checked.stdout.splitlines() if "name.md" in line or "link" in line]

@@ -92,6 +92,7 @@ MOMENTS = {
     "while rendering": (("mkfeeds.build", "render_feeds", 1), PREVIOUS),
     "while staging the files": (("mkfeeds.output", "_stage", 3), PREVIOUS),
     "between two renames": (("mkfeeds.output", "_backup", 3), NEW),
+    "as the commit starts (it lands just after the last rename)": (("mkfeeds.output", "_commit", 1), NEW),
     "just after the last rename": (("mkfeeds.output", "_fsync_folder", 1), NEW),
     "while removing feeds no longer published": (("mkfeeds.build", "remove_stale", 1), NEW),
     "while committing the state": (("mkfeeds.incremental", "Incremental.finish", 1), NEW),
@@ -119,6 +120,22 @@ def test_an_interrupt_says_which_feeds_are_in_place_and_they_are_whole(site, tmp
     # The next build finishes the job: exactly what an uninterrupted build publishes.
     subprocess.run([sys.executable, "-m", "mkfeeds", *command(tmp_path)], check=True, capture_output=True)
     assert snapshot(out) == site["after"]
+
+
+def test_ctrl_c_to_the_whole_process_group_while_workers_read_prints_no_worker_traceback(tmp_path):
+    """A terminal's Ctrl-C reaches every process of its group, the workers too: one of
+    them sends it here, to the group, while 300 articles are read on two workers."""
+    write_tree(tmp_path / "in", {f"{i:03}.md": article_text(f"Body {i}.", title=f"Story {i}",
+                                                            webUrl=f"https://news.example.org/{i}/")
+                                 for i in range(300)})
+    to_group = HARNESS.replace("os.kill(os.getpid(), signal.SIGINT)", "os.killpg(os.getpgid(0), signal.SIGINT)")
+    run = subprocess.run([sys.executable, "-c", to_group, "mkfeeds.loading", "outcome_of_text", "20",
+                          *command(tmp_path)[:-2], "-j", "2"],
+                         capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert run.returncode == 130, run.stderr
+    # one line (after click's blank one, which closes the terminal's ^C): no traceback, of a worker or the parent
+    assert run.stderr.lstrip("\n").splitlines() == [PREVIOUS]
+    assert not (tmp_path / "out").exists() or leftovers(tmp_path / "out") == []
 
 
 def test_an_interrupt_while_the_command_starts_exits_130_quietly(tmp_path):

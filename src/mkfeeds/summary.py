@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mkfeeds.report import plural
+from mkfeeds.text import printable
 
 if TYPE_CHECKING:
     from mkfeeds.build import BuildResult
@@ -24,7 +25,7 @@ def due(when: datetime) -> str:
 
 def headline(output: Path, result: BuildResult) -> str:
     state = "up to date: " if result.up_to_date else ""
-    return (f"mkfeeds: {state}{plural(result.feeds, 'feed')} in {output.as_posix().rstrip('/')}/: "
+    return (f"mkfeeds: {state}{plural(result.feeds, 'feed')} in {printable(output.as_posix().rstrip('/'))}/: "
             f"{result.published:,} published, {result.withheld:,} withheld, {result.rejected:,} rejected")
 
 
