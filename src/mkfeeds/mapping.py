@@ -21,7 +21,7 @@ from mkfeeds.model import Article, Author, Entry, Image, Link, Problem
 from mkfeeds.urls import BadURL, absolute_url, is_absolute, site_of_domain
 
 # Bump when a rule changes what an article becomes: it empties every build cache.
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 # Size limits per field, in characters; longer text is cut at a word with an ellipsis.
 TITLE_MAX = 500
@@ -156,7 +156,7 @@ def _number_as_written(value: int | float) -> str | None:
 KNOWN_KEYS = frozenset({
     "title", "excerpt", "content", "publishedDateTime", "updatedDateTime", "webUrl", "originalUrl",
     "provider", "category", "categories", "topics", "tags", "images", "related", "locale", "published",
-    "quality", "heat", "type", "secured", "ampWebUrl", "cdnAmpWebUrl",
+    "quality", "heat", "type", "secured", "ampWebUrl", "cdnAmpWebUrl", "author", "author-url",
 })
 
 
@@ -221,6 +221,7 @@ def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, lis
         heat=_number(meta.get("heat")),
         article_type=meta.get("type") if isinstance(meta.get("type"), str) else None,
         provider_key=_provider_key(provider, meta.get("provider")),
+        byline=_byline(ctx, meta.get("author"), meta.get("author-url")),
     )
     return entry, ctx.problems
 
@@ -298,6 +299,20 @@ def _provider(ctx: _Context, value: Any) -> Author | None:
     if not name and site and isinstance(domain, str):
         name = text.truncate(text.clean(domain).strip(), NAME_MAX)  # cleaned as it was checked
     return Author(text.one_line(name), site) if name else None
+
+
+def _byline(ctx: _Context, name: Any, url: Any) -> Author | None:
+    """The article's own author: a person's name (``author``) and, optionally, their page
+    (``author-url``). It is the entry's author in every format; the provider still makes
+    the provider feeds."""
+    if name is None:
+        if url is not None:
+            ctx.warn("author-url", "is given without an author; left out")
+        return None
+    written = ctx.text("author", name, NAME_MAX)
+    if not written:
+        return None
+    return Author(text.one_line(written), ctx.url("author-url", url))
 
 
 def _provider_key(author: Author | None, value: Any) -> str | None:

@@ -93,6 +93,7 @@ class Entry:
     heat: float | None = None
     article_type: str | None = None  # the API's ``type``, for custom feed filters
     provider_key: str | None = None
+    byline: Author | None = None  # the article's own author (a person); else ``author``, the provider
 
 
 class EntryKey(NamedTuple):

@@ -217,7 +217,7 @@ def _decode_items(value: Any, decode: Any, memo: dict[Any, Any]) -> tuple[Any, .
 # Entry fields in the order they are stored; ``test_codec`` holds it to the model.
 ENTRY_FIELDS = ("id", "url", "title", "published", "updated", "source", "summary", "external_url", "author",
                 "categories", "topics", "sections", "images", "related", "language", "draft", "has_body",
-                "content_html", "quality", "heat", "article_type", "provider_key")
+                "content_html", "quality", "heat", "article_type", "provider_key", "byline")
 
 
 def encode_entry(entry: Entry) -> list[Any]:
@@ -234,7 +234,7 @@ def encode_entry(entry: Entry) -> list[Any]:
         [_encode_link(link) for link in _items(entry.related)],
         _optional_text(entry.language), _flag(entry.draft), _flag(entry.has_body),
         _optional_text(entry.content_html), _number(entry.quality), _number(entry.heat),
-        _optional_text(entry.article_type), _optional_text(entry.provider_key),
+        _optional_text(entry.article_type), _optional_text(entry.provider_key), _encode_author(entry.byline),
     ]
 
 
@@ -242,7 +242,8 @@ def decode_entry(value: Any, memo: dict[Any, Any]) -> Entry:
     if type(value) is not list or len(value) != len(ENTRY_FIELDS):
         raise _Bad
     (id_, url, title, published, updated, source, summary, external_url, author, categories, topics, sections,
-     images, related, language, draft, has_body, content_html, quality, heat, article_type, provider_key) = value
+     images, related, language, draft, has_body, content_html, quality, heat, article_type, provider_key,
+     byline) = value
     when = _decode_datetime(published)
     return Entry(
         _is_text(id_), url if url == id_ and type(url) is str else _is_text(url), _is_text(title),
@@ -252,7 +253,7 @@ def decode_entry(value: Any, memo: dict[Any, Any]) -> Entry:
         _decode_items(images, _decode_image, memo), _decode_items(related, _decode_link, memo),
         _is_optional_text(language, memo), _is_flag(draft), _is_flag(has_body),
         _is_optional_text(content_html, {}), _is_number(quality, memo), _is_number(heat, memo),
-        _is_optional_text(article_type, memo), _is_optional_text(provider_key, memo))
+        _is_optional_text(article_type, memo), _is_optional_text(provider_key, memo), _decode_author(byline, memo))
 
 
 PROBLEM_FIELDS = ("severity", "path", "message", "field", "line")

@@ -27,8 +27,9 @@ def _fill(fe: FeedEntry, entry: Entry) -> None:
         fe.summary(entry.summary or entry.title, type="text")
     if entry.content_html:
         fe.content(entry.content_html, type="html")
-    if entry.author:
-        fe.author({"name": entry.author.name, **({"uri": entry.author.url} if entry.author.url else {})})
+    author = entry.byline or entry.author
+    if author:
+        fe.author({"name": author.name, **({"uri": author.url} if author.url else {})})
     extras = fe.mkfeeds
     if entry.external_url:
         extras.links.append({"rel": "via", "href": entry.external_url, "type": "text/html"})

@@ -95,8 +95,9 @@ def _item(entry: Entry) -> dict[str, Any]:
         item["image"] = entry.images[0].url
     item["date_published"] = entry.published.isoformat()
     item["date_modified"] = entry.updated.isoformat()
-    if entry.author:
-        item["authors"] = [_author(entry.author)]
+    author = entry.byline or entry.author
+    if author:
+        item["authors"] = [_author(author)]
     if entry.categories:
         item["tags"] = list(entry.categories)
     if entry.language:

@@ -31,5 +31,6 @@ def _fill(fe: FeedEntry, entry: Entry) -> None:
     if entry.content_html:
         fe.content(entry.content_html)  # content:encoded, or the description when no excerpt
     fe.pubDate(entry.published.astimezone(timezone.utc))  # offsets like +0545 draw W3C warnings
-    if entry.author:
-        fe.dc.dc_creator(entry.author.name)  # RSS <author> must be an e-mail address
+    author = entry.byline or entry.author
+    if author:
+        fe.dc.dc_creator(author.name)  # RSS <author> must be an e-mail address
