@@ -232,6 +232,16 @@ def test_the_next_build_removes_every_leftover_whatever_it_writes(site, change):
     assert len(told) == len(LEFTOVERS) + 1, result.stderr
 
 
+def test_an_up_to_date_build_of_a_read_only_output_folder_still_succeeds(site, monkeypatch):
+    """Looking for leftovers needs write access; a build that writes nothing does not."""
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if Path(path).name == "out"
+                        and mode & os.W_OK else real_access(path, mode, **kw))
+    result = run(site)
+    assert result.exit_code == 1 and "up to date" in result.stdout, result.output
+    assert "error" not in result.stderr.replace("bad.md:3: error:", "")
+
+
 # --- 6. a pinned mtime hides no edit --------------------------------------------------------------
 
 

@@ -144,8 +144,11 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
             tell_skipped(settings, result, sources, skipped)
             refuse_if_strict(settings, result)
             if write:  # nothing to write, but a killed build's leftovers still go
-                with publishing(settings.output, settings.cache) as leftovers:
-                    result.leftovers_removed = tuple(leftovers)
+                try:
+                    with publishing(settings.output, settings.cache) as leftovers:
+                        result.leftovers_removed = tuple(leftovers)
+                except OutputError:  # a folder it may not write to (read-only): nothing to write there anyway
+                    pass
             return result
         if listed is not None:
             listed(len(sources))
