@@ -241,19 +241,19 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
                    "not a production one", err=True)
     _warn_placeholder(settings)
     signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
+    try:  # a Ctrl-C here is the build's: exit 130, as build's
+        result = session.first_build()
+    except StrictFailure as failure:
+        _print_problems(settings, failure.result.problems)
+        _fail(str(failure))
+    except MkfeedsError as exc:
+        _fail(str(exc))
+    _print_problems(settings, result.problems)
+    if not settings.quiet:
+        for notice in result.notices:
+            click.echo(f"mkfeeds: warning: {printable(notice)}", err=True)
+        click.echo(summary_line(settings, result))
     try:
-        try:
-            result = session.first_build()
-        except StrictFailure as failure:
-            _print_problems(settings, failure.result.problems)
-            _fail(str(failure))
-        except MkfeedsError as exc:
-            _fail(str(exc))
-        _print_problems(settings, result.problems)
-        if not settings.quiet:
-            for notice in result.notices:
-                click.echo(f"mkfeeds: warning: {printable(notice)}", err=True)
-            click.echo(summary_line(settings, result))
         threading.Thread(target=server.serve_forever, name="mkfeeds-serve", daemon=True).start()
         if not watch:
             _echo_line(f"Serving {server.url} ... (Ctrl-C to stop)")
