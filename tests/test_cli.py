@@ -137,7 +137,7 @@ def test_unknown_config_key_is_an_error_naming_the_known_ones(site):
     (site / "mkfeeds.toml").write_text('titel = "typo"\n')
     result = run()
     assert result.exit_code == 2
-    assert result.stderr.startswith("mkfeeds: error: mkfeeds.toml: unknown key 'titel'; known keys: atom-file, ")
+    assert result.stderr.startswith("mkfeeds: error: mkfeeds.toml: unknown key 'titel'; known keys: archive, archive-page-size, atom-file, ")
 
 
 def test_invalid_config_value_is_an_error(site):

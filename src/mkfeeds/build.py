@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mkfeeds import bodies, loading
+from mkfeeds import archives, bodies, loading
 from mkfeeds.config import PLACEHOLDER_URL, Settings
 from mkfeeds.errors import ConfigError, Interrupted, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
 from mkfeeds.incremental import BuildRecord, Incremental, Reuse
 from mkfeeds.mapping import MappingSettings
 from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, Format, KeyedOutcome, Problem
-from mkfeeds.output import MANIFEST, publishing, read_manifest, remove_stale, write_all
+from mkfeeds.output import MANIFEST, publishing, read_archive_ends, read_manifest, remove_stale, write_all
 from mkfeeds.parallel import allowed_processes
 from mkfeeds.htmlparts import INDEX_ENTRIES, PAGE_ENTRIES
 from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, page_name, render_feeds, render_page
@@ -113,6 +113,8 @@ class Plan:
     kept: tuple[str, ...] = ()  # files of feeds unchanged since the last build: not rendered
     digests: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key -> digest, files
     streams: tuple[LongFeed, ...] = ()  # long feeds, rendered as they are written
+    pages: tuple[ArchivePages, ...] = ()  # archive pages to render, a batch at a time as they are written
+    archive_ends: dict[str, Any] = field(default_factory=dict)  # feed key -> where its full pages end
 
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
@@ -167,23 +169,29 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
             # The manifest goes with the feeds, in the same commit; until the files it no longer
             # lists are removed, it lists them too (a build killed meanwhile leaves a superset).
             current |= {name for stream in planned.streams for name in stream.names}
+            current |= {name for batch in planned.pages for name in batch.names}
             if stage is not None:
                 stage("writing")
-            outcome = write_all(settings.output, {**planned.files, MANIFEST: manifest_bytes(previous | current)},
-                                planned.streams)
+            outcome = write_all(settings.output, {**planned.files,
+                                                  MANIFEST: manifest_bytes(previous | current, planned.archive_ends)},
+                                (*planned.streams, *planned.pages))
             try:  # from here on the new feeds are in place, whatever interrupts the upkeep
                 for stream in planned.streams:
                     result.problems.extend(stream.problems)
                     result.notices.extend(stream.over_budget())
                     if stream.troubled:
                         planned.digests[stream.spec.key] = ("", planned.digests[stream.spec.key][1])
+                for batch in planned.pages:
+                    result.problems.extend(batch.problems)
+                    for key in batch.troubled:
+                        planned.digests[key] = ("", planned.digests[key][1])
                 result.problems.sort(key=lambda p: (p.path, p.line or 0))
                 result.files_written = tuple(name for name in outcome.written if name != MANIFEST)
                 result.files_unchanged = tuple(sorted([name for name in outcome.unchanged if name != MANIFEST]
                                                       + list(planned.kept)))
                 if previous - current:
                     result.files_removed = tuple(remove_stale(settings.output, set(previous - current)))
-                    write_all(settings.output, {MANIFEST: manifest_bytes(current)})
+                    write_all(settings.output, {MANIFEST: manifest_bytes(current, planned.archive_ends)})
                 own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
                 record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
                                      result.published, result.drafts, result.scheduled, result.feeds,
@@ -220,10 +228,13 @@ def tell_skipped(settings: Settings, result: BuildResult, sources: list[SourceFi
     return told
 
 
-def manifest_bytes(files: set[str] | frozenset[str]) -> bytes:
+def manifest_bytes(files: set[str] | frozenset[str], archive_ends: dict[str, Any] | None = None) -> bytes:
     import json
 
-    return (json.dumps({"generator": "mkfeeds", "files": sorted(files)}, indent=1) + "\n").encode()
+    document: dict[str, Any] = {"generator": "mkfeeds", "files": sorted(files)}
+    if archive_ends:
+        document["archives"] = archive_ends
+    return (json.dumps(document, indent=1) + "\n").encode()
 
 
 def _replayed(record: BuildRecord) -> BuildResult:
@@ -257,16 +268,18 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result.next_due = selection.next_due
 
     by_rel = {source.rel: source for source in sources}
-    specs = all_specs(settings, selection.entries)
+    specs, archive_pages, archive_ends = _archived(settings, all_specs(settings, selection.entries))
+    page_keys = {page.key for page in archive_pages}
     reusable = state.kept_feeds()
     claimed: set[str] = set()
     digests: dict[str, tuple[str, list[str]]] = {}
     kept: list[str] = []
     pending: list[FeedSpec] = []
-    for spec in specs:
+    pending_pages: list[FeedSpec] = []
+    for spec in (*specs, *archive_pages):
         names = [spec.folder + name for name in file_names(settings).values()]
         page = page_name(settings, spec)
-        if page is not None and spec.key != "main":  # the main feed's page is the index, rewritten always
+        if page is not None and spec.key != "main" and spec.key not in page_keys:  # main: the index, always
             names.append(page)
         if claimed.intersection(names):
             raise ConfigError(f"two feeds would be written to {spec.folder or './'}: give the custom feed "
@@ -277,7 +290,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
         if reusable.get(spec.key) == digest:
             kept.extend(names)
         else:
-            pending.append(spec)
+            (pending_pages if spec.key in page_keys else pending).append(spec)
 
     if stage is not None:  # after reading, the rest is rendering: say so, not a bar standing at 100%
         stage(f"rendering {len(pending):,} feed{'' if len(pending) == 1 else 's'}")
@@ -337,7 +350,24 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result.notices.extend(state.notices)
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
-    return Plan(result, feeds, files, tuple(kept), digests, streams)
+    batches = tuple(ArchivePages(settings, batch, state, by_rel) for batch in ArchivePages.batches(pending_pages))
+    return Plan(result, feeds, files, tuple(kept), digests, streams, batches, archive_ends)
+
+
+def _archived(settings: Settings, specs: list[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec], dict[str, Any]]:
+    """The feeds linked to their archive pages, the pages, and where the full pages end
+    (the last build's ends, from its manifest, are kept)."""
+    previous = read_archive_ends(settings.output)
+    feeds: list[FeedSpec] = []
+    pages: list[FeedSpec] = []
+    ends: dict[str, Any] = {}
+    for spec in specs:
+        feed, feed_pages, feed_ends = archives.archived(spec, archives.Ends.from_document(previous.get(spec.key)))
+        feeds.append(feed)
+        pages.extend(feed_pages)
+        if feed_ends is not None:
+            ends[spec.key] = feed_ends.document()
+    return feeds, pages, ends
 
 
 def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremental,
@@ -539,3 +569,48 @@ def _over_budget(settings: Settings, files: dict[str, bytes]) -> list[str]:
         for name, data in sorted(files.items())
         if budget and name.endswith(feed_names) and len(data) > budget
     ]
+
+
+ARCHIVE_BATCH = 1024  # entries: archive pages are decoded, given their bodies and rendered this many at a time
+
+
+class ArchivePages:
+    """A few archive pages, rendered when they are written (``output.Stream``): a build
+    holds one batch of pages at a time, so its memory does not grow with the history.
+    Pages a build has already written and whose entries did not change are not rendered
+    at all (their digests)."""
+
+    def __init__(self, settings: Settings, specs: list[FeedSpec], state: Incremental,
+                 sources: dict[str, SourceFile]) -> None:
+        self.settings, self.specs, self.state, self.sources = settings, specs, state, sources
+        self.names = tuple(spec.folder + name for spec in specs for name in file_names(settings).values())
+        self.problems: list[Problem] = []
+        self.troubled: list[str] = []  # pages that lost an entry or drew a problem: never reused
+
+    @staticmethod
+    def batches(specs: list[FeedSpec]) -> list[list[FeedSpec]]:
+        batches: list[list[FeedSpec]] = [[]]
+        size = 0
+        for spec in specs:
+            if batches[-1] and size + len(spec.entries) > ARCHIVE_BATCH:
+                batches.append([])
+                size = 0
+            batches[-1].append(spec)
+            size += len(spec.entries)
+        return [batch for batch in batches if batch]
+
+    def produce(self, sinks: dict[str, Callable[[bytes], object]]) -> None:
+        contents = ShownEntries(self.settings, self.state, self.sources, self.problems)
+        shown = [[contents.entry(key, spec.full_content) for key in spec.entries] for spec in self.specs]
+        contents.prepare_bodies()
+        feeds: list[tuple[str, Feed]] = []
+        for spec, entries in zip(self.specs, shown):
+            whole = [contents.finished(entry) for entry in entries if entry is not None]
+            complete = tuple(entry for entry in whole if entry is not None)
+            if len(complete) != len(spec.entries) or contents.troubled(spec):
+                self.troubled.append(spec.key)
+            feeds.append((spec.folder, make_feed(self.settings, spec, complete)))
+        for files in render_feeds(self.settings, feeds, self.settings.jobs):
+            for name, data in files.items():
+                sinks[name](data)
+        self.problems = list(dict.fromkeys(self.problems))

@@ -96,6 +96,8 @@ def cli() -> None:
               help="Folder of the state that makes rebuilds cheap.  [default: ./.mkfeeds-cache]")
 @click.option("--no-cache", is_flag=True, default=False, help="Build from scratch; do not read or write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes for cold builds; 0 = all cores.")
+@click.option("--archive/--no-archive", default=None,
+              help="Also publish every entry in archive pages (RFC 5005) linked from each feed.")
 def build_command(no_cache: bool = False, **options: Any) -> None:
     """Build the feeds from a folder of articles."""
     if no_cache:

@@ -86,6 +86,9 @@ class Settings:
     feeds: tuple[CustomFeed, ...] = ()
     pages: bool = True  # feeds.opml, index.html and each feed's HTML page
     max_feed_bytes: int = 1_000_000  # warn above this size; 0 = never
+    archive: bool = False  # RFC 5005 archive pages for the main and custom feeds
+    archive_page_size: int | None = None  # entries per archive page; None: the feed's limit
+    taxonomy_archive: bool = False  # archive pages for taxonomy feeds too
 
     @property
     def home_url(self) -> str:
@@ -138,7 +141,8 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
     def bad(what: str) -> ConfigError:
         return ConfigError(f"{key} {what}", source)
 
-    if key in ("drafts", "future", "strict", "quiet", "verbose", "stylesheet", "fail-on-warning"):
+    if key in ("drafts", "future", "strict", "quiet", "verbose", "stylesheet", "fail-on-warning", "archive",
+               "taxonomy-archive"):
         if not isinstance(value, bool):
             raise bad("must be true or false")
         return value
@@ -163,7 +167,7 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
         if not isinstance(value, bool):
             raise bad("must be true or false")
         return value
-    if key == "taxonomy-min-entries":
+    if key in ("taxonomy-min-entries", "archive-page-size"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise bad("must be a whole number, 1 or more")
         return value

@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from mkfeeds.config import CustomFeed, Settings
-from mkfeeds.model import EntryKey, FeedKind
+from mkfeeds.model import EntryKey, FeedKind, History
 
 SLUG_MAX = 60
 _NOT_SLUG = re.compile(r"[^\w]+")
@@ -33,6 +33,10 @@ class FeedSpec:
     description: str
     entries: tuple[EntryKey, ...]
     full_content: bool
+    complete: bool = False  # it shows every entry it has, with no archive (fh:complete)
+    archived: tuple[EntryKey, ...] | None = None  # with archive pages: every entry it has, newest first
+    page_size: int = 0  # entries per archive page
+    history: History | None = None  # its place among the archive pages (``archives``)
 
 
 def slugify(name: str) -> str:
@@ -74,9 +78,21 @@ def _limited(entries: list[EntryKey], limit: int) -> tuple[EntryKey, ...]:
     return tuple(entries[:limit] if limit else entries)
 
 
+def _history(archive: bool, limit: int, settings: Settings, every: tuple[EntryKey, ...] | list[EntryKey],
+             total: int | None = None) -> dict[str, Any]:
+    """The archive fields of a feed showing ``limit`` of ``every`` (``total`` of them):
+    every entry with archive pages, or whether it is complete without. A feed of every
+    entry (limit 0) is complete and needs no archive."""
+    total = len(every) if total is None else total
+    if archive and limit:
+        return {"archived": tuple(every), "page_size": settings.archive_page_size or limit}
+    return {"complete": not limit or total <= limit}
+
+
 def main_spec(settings: Settings, entries: tuple[EntryKey, ...]) -> FeedSpec:
     return FeedSpec("main", "main", "", settings.title, settings.description,
-                    _limited(list(entries), settings.limit), settings.content == "full")
+                    _limited(list(entries), settings.limit), settings.content == "full",
+                    **_history(settings.archive, settings.limit, settings, entries))
 
 
 TAXONOMY_LABELS = {"topics": "topic", "category": "category", "provider": "provider"}
@@ -125,8 +141,10 @@ def taxonomy_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[Fe
         for (key, name), count in uses.items():
             if key not in display_names or (-count, name) < display_names[key]:
                 display_names[key] = (-count, name)
+        archive = settings.taxonomy_archive and bool(limit)
         members = _newest_members(taxonomy, entries, {term: key for term, key in key_of.items() if key in wanted},
-                                  {key: min(limit, counts[key]) if limit else counts[key] for key in wanted})
+                                  {key: min(limit, counts[key]) if limit and not archive else counts[key]
+                                   for key in wanted})
         slugs = unique_slugs(members)
         for key in sorted(members, key=lambda k: slugs[k]):
             display = display_names[key][1]
@@ -136,7 +154,8 @@ def taxonomy_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[Fe
                 key=f"{taxonomy}/{slug}", kind="taxonomy", folder=f"{taxonomy}/{slug}/",
                 title=f"{settings.title}: {display}",
                 description=f"Articles in the {label} {display} from {settings.title}",
-                entries=tuple(members[key]), full_content=settings.taxonomy_content == "full",
+                entries=_limited(members[key], limit), full_content=settings.taxonomy_content == "full",
+                **_history(archive, limit, settings, members[key] if archive else (), counts[key]),
             ))
     return specs
 
@@ -200,6 +219,8 @@ def custom_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[Feed
             title=feed.title if feed.title != feed.name else f"{settings.title}: {feed.name}",
             description=feed.description or f"{feed.title} from {settings.title}",
             entries=_limited(chosen, limit), full_content=feed.content == "full",
+            **_history(settings.archive, limit, settings,
+                       sorted(chosen, key=_sort_key("newest")) if settings.archive and limit else chosen),
         ))
     return specs
 

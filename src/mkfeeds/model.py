@@ -140,6 +140,44 @@ class FeedMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    """Where a document stands among its feed's archive pages (RFC 5005, section 4), as
+    page numbers (1 = the oldest page): what its links are, and nothing more, so equal
+    histories mean equal links."""
+
+    current: str  # the subscription document's folder ("" or ending in "/")
+    page: int = 0  # this archive page's number; 0: the subscription document
+    prev: int = 0  # the page its prev-archive link points to (the next older); 0: none
+    next: int = 0  # the page its next-archive link points to (the next newer); 0: none
+
+
+@dataclass(frozen=True, slots=True)
+class FeedURLs:
+    """One document's public URL in each format."""
+
+    rss: str
+    atom: str
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLinks:
+    """A document's RFC 5005 markers and links, as URLs: ``fh:archive`` on an archive
+    page, ``fh:complete`` on a feed that holds every entry, and the ``current``,
+    ``prev-archive`` and ``next-archive`` documents."""
+
+    archive: bool = False
+    complete: bool = False
+    current: FeedURLs | None = None
+    prev_archive: FeedURLs | None = None
+    next_archive: FeedURLs | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.archive or self.complete or self.current or self.prev_archive or self.next_archive)
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
     """What a renderer needs: metadata, the feed's own public URLs, and its entries,
     newest first. ``updated`` is derived from the entries, never the clock."""
@@ -151,6 +189,7 @@ class Feed:
     updated: datetime
     entries: tuple[Entry, ...]
     stylesheet: str | None = None  # href of an XSL stylesheet for browsers, or None
+    history: HistoryLinks = HistoryLinks()  # RFC 5005 markers and archive links
 
 
 class FileOutcome(NamedTuple):

@@ -351,6 +351,16 @@ def read_manifest(root: Path) -> frozenset[str]:
     return frozenset(n for n in files if isinstance(n, str)) if isinstance(files, list) else frozenset()
 
 
+def read_archive_ends(root: Path) -> dict[str, Any]:
+    """Where the archive pages of the last build end, feed key -> as written (the
+    manifest holds them, so they live and go with the pages); none when unreadable."""
+    try:
+        ends = json.loads((root / MANIFEST).read_text(encoding="utf-8")).get("archives", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return ends if isinstance(ends, dict) else {}
+
+
 LOCK_WAIT = 300.0  # seconds to wait for another build writing to the same folder
 
 

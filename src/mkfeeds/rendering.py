@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urljoin
 
 from mkfeeds import __version__, parallel
+from mkfeeds.archives import page_folder
 from mkfeeds.config import Settings
 from mkfeeds.feedsets import FeedSpec
-from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, Format
+from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FeedURLs, Format, HistoryLinks
 
 if TYPE_CHECKING:  # feedgen and lxml are imported by a build that renders, not by one up to date
     from mkfeeds.render import EntryMemo
@@ -53,18 +54,37 @@ def make_feed(settings: Settings, spec: FeedSpec, entries: tuple[Entry, ...]) ->
     """A feed whose ``updated`` is its newest entry's date (from the keys the feed set
     chose, so it is known before any entry is decoded): never the clock."""
     updated = max((e.updated for e in spec.entries), key=lambda d: d.timestamp(), default=EMPTY_FEED_DATE)
-    base = urljoin(settings.base_url, quote(spec.folder))
-    names = file_names(settings)
+    urls = feed_urls(settings, spec.folder)
     depth = spec.folder.count("/")
     return Feed(
         meta=feed_meta(settings, spec),
-        rss_url=urljoin(base, names["rss"]),
-        atom_url=urljoin(base, names["atom"]),
-        json_url=urljoin(base, names["json"]),
+        rss_url=urls.rss,
+        atom_url=urls.atom,
+        json_url=urls.json,
         updated=updated,
         entries=entries,
         stylesheet="../" * depth + STYLESHEET if settings.stylesheet else None,
+        history=history_links(settings, spec),
     )
+
+
+def feed_urls(settings: Settings, folder: str) -> FeedURLs:
+    base = urljoin(settings.base_url, quote(folder))
+    names = file_names(settings)
+    return FeedURLs(urljoin(base, names["rss"]), urljoin(base, names["atom"]), urljoin(base, names["json"]))
+
+
+def history_links(settings: Settings, spec: FeedSpec) -> HistoryLinks:
+    """The spec's place among its archive pages, as URLs (RFC 5005)."""
+    history = spec.history
+    if history is None:
+        return HistoryLinks(complete=spec.complete)
+
+    def page(number: int) -> FeedURLs | None:
+        return feed_urls(settings, page_folder(history.current, number)) if number else None
+
+    return HistoryLinks(archive=bool(history.page), current=feed_urls(settings, history.current) if history.page else None,
+                        prev_archive=page(history.prev), next_archive=page(history.next))
 
 
 def render_feed(settings: Settings, feed: Feed, folder: str = "", memo: EntryMemo | None = None) -> dict[str, bytes]:

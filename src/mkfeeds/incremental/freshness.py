@@ -20,10 +20,10 @@ from mkfeeds.source import SourceFile
 def feed_digest(environment: str, spec: Any, sources: dict[str, SourceFile],
                 text_of: Callable[[EntryKey], str]) -> str:
     """What a feed's bytes depend on: the ``environment`` (code, rules, settings), the
-    feed's place and title, and each entry (``text_of``: the digest of its file's text)
+    feed's place, title and archive links, and each entry (``text_of``: the digest of its file's text)
     with its file's stat. Equal digests mean equal bytes."""
     digest = hashlib.sha256(repr((environment, spec.key, spec.kind, spec.folder, spec.title,
-                                  spec.description, spec.full_content)).encode())
+                                  spec.description, spec.full_content, spec.complete, spec.history)).encode())
     for key in spec.entries:
         source = sources[key.source]
         digest.update(repr((text_of(key), source.size, source.mtime_ns, source.ctime_ns, source.ino))

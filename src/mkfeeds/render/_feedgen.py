@@ -18,14 +18,49 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from mkfeeds.model import Entry, Feed, Format
+from mkfeeds.model import Entry, Feed, Format, HistoryLinks
 from mkfeeds.render.memo import EntryMemo
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 
 
 class _NoFeedExtension(BaseExtension):
     pass
+
+
+class FeedHistory(BaseExtension):
+    """RFC 5005's markers (``fh:archive``, ``fh:complete``) and archive links
+    (``current``, ``prev-archive``, ``next-archive``) in the feed's head: Atom links in
+    Atom, ``atom:link`` in the RSS channel (RFC 5005, Appendix B). feedgen's own RSS
+    writer keeps only the self link. Written before the entries, as feedgen calls
+    extensions first."""
+
+    def __init__(self) -> None:
+        self.history = HistoryLinks()
+
+    def extend_ns(self):
+        return {"fh": FH_NS}
+
+    def extend_atom(self, feed):
+        self._extend(feed, "link", "atom", "application/atom+xml")
+        return feed
+
+    def extend_rss(self, feed):
+        self._extend(feed.find("channel"), f"{{{ATOM_NS}}}link", "rss", "application/rss+xml")
+        return feed
+
+    def _extend(self, parent, link_tag: str, fmt: Format, media_type: str) -> None:
+        history = self.history
+        if history.archive:
+            xml_elem(f"{{{FH_NS}}}archive", parent)
+        if history.complete:
+            xml_elem(f"{{{FH_NS}}}complete", parent)
+        for rel, urls in (("current", history.current), ("prev-archive", history.prev_archive),
+                          ("next-archive", history.next_archive)):
+            if urls is not None:
+                xml_elem(link_tag, parent, href=getattr(urls, fmt), rel=rel, type=media_type)
 
 
 class AtomEntryExtras(BaseEntryExtension):
@@ -65,6 +100,9 @@ def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=True, rss=True)
     fg.register_extension("mkfeeds", _NoFeedExtension, AtomEntryExtras, atom=True, rss=False)
+    if not feed.history.empty:  # the fh namespace is declared only where it is used
+        fg.register_extension("history", FeedHistory, None, atom=True, rss=True)
+        fg.history.history = feed.history
     fg.title(meta.title)
     fg.link(href=self_url, rel="self", type=self_type)  # first: the RSS channel link is the last call
     fg.link(href=meta.site_url, rel="alternate", type="text/html")

@@ -11,7 +11,7 @@ from mkfeeds.render._feedgen import EntryMemo, add_entries, new_generator, with_
 def render_atom(feed: Feed, memo: EntryMemo | None = None) -> bytes:
     meta = feed.meta
     fg = new_generator(feed, feed.atom_url, "application/atom+xml")
-    fg.id(feed.atom_url)
+    fg.id(feed.history.current.atom if feed.history.current else feed.atom_url)  # an archive page: the feed's id
     fg.subtitle(meta.description)
     fg.author({"name": meta.author.name, **({"uri": meta.author.url} if meta.author.url else {})})
     fg.updated(feed.updated)

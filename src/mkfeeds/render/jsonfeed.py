@@ -19,9 +19,13 @@ def render_json(feed: Feed, memo: EntryMemo | None = None) -> bytes:
         "version": VERSION,
         "title": meta.title,
         "home_page_url": meta.site_url,
-        "feed_url": feed.json_url,
+        # An archive page is a page of the feed: the feed's URL identifies it, and
+        # next_url chains each page to the next older one (RFC 5005's prev-archive).
+        "feed_url": feed.history.current.json if feed.history.current else feed.json_url,
         "description": meta.description,
     }
+    if feed.history.prev_archive:
+        document["next_url"] = feed.history.prev_archive.json
     if meta.icon:
         document["icon"] = meta.icon
     document["authors"] = [_author(meta.author)]
