@@ -54,6 +54,9 @@ _MEANING = {
     "taxonomy-content": "\"full\" or \"summary\" in taxonomy feeds",
     "pages": "feeds.opml and index.html",
     "max-feed-bytes": "warn when a feed file is larger; 0 = never",
+    "archive": "every entry also in archive pages (RFC 5005), for the main and custom feeds",
+    "archive-page-size": "entries per archive page (default: the feed's limit)",
+    "taxonomy-archive": "archive pages for the taxonomy feeds too",
 }
 
 # Keys whose default is "none" (or derived), shown commented out with an example value.
@@ -65,6 +68,7 @@ _EXAMPLES: dict[str, Any] = {
     "icon": "https://example.com/icon.png",
     "copyright": "© Example Desk",
     "taxonomy-limit": 20,
+    "archive-page-size": 50,
 }
 
 # Keys the starter sets (uncommented), with the value it gives them.

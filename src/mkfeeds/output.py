@@ -353,11 +353,22 @@ def read_manifest(root: Path) -> frozenset[str]:
 
 def read_archive_ends(root: Path) -> dict[str, Any]:
     """Where the archive pages of the last build end, feed key -> as written (the
-    manifest holds them, so they live and go with the pages); none when unreadable."""
+    manifest holds them, so they live and go with the pages); none when unreadable or
+    odd (opened without blocking and checked, as ``read_manifest`` does)."""
     try:
-        ends = json.loads((root / MANIFEST).read_text(encoding="utf-8")).get("archives", {})
+        fd = os.open(root / MANIFEST, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return {}
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MANIFEST_MAX:
+            return {}
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            ends = json.loads(handle.read(MANIFEST_MAX + 1).decode("utf-8")).get("archives", {})
     except (OSError, ValueError, AttributeError):
         return {}
+    finally:
+        os.close(fd)
     return ends if isinstance(ends, dict) else {}
 
 
