@@ -106,7 +106,15 @@ def main() -> int:
                     hangs += 1
                     continue
                 leftovers += sum(p.name.endswith((".tmp", ".old")) for p in (root / "out").rglob(".*"))
-                mismatches += snapshot(root / "out") != snapshot(root / "expected")
+                got, wanted = snapshot(root / "out"), snapshot(root / "expected")
+                if got != wanted:
+                    mismatches += 1
+                    differ = sorted(n for n in set(got) | set(wanted) if got.get(n) != wanted.get(n))
+                    kept = Path(tempfile.mkdtemp(prefix=f"mkfeeds-mismatch-{kill}-"))
+                    for name in ("out", "expected", "in", "state"):
+                        subprocess.run(["cp", "-a", str(root / name), str(kept / name)], check=False)
+                    print(f"kill {kill} ({'warm' if warm else 'cold'}): {len(differ)} files differ, "
+                          f"{differ[:5]}; kept in {kept}", flush=True)
                 subprocess.run(["rm", "-rf", str(root / "expected")], check=True)
         finally:
             reader.stop.set()
