@@ -266,6 +266,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result.problems.extend(selection.problems)
     result.published, result.drafts, result.scheduled = len(selection.entries), selection.drafts, selection.scheduled
     result.next_due = selection.next_due
+    result.problems.extend(changed_ids(selection.entries, state.previous_ids(), state.entry))
 
     by_rel = {source.rel: source for source in sources}
     specs, archive_pages, archive_ends = _archived(settings, all_specs(settings, selection.entries))
@@ -368,6 +369,25 @@ def _archived(settings: Settings, specs: list[FeedSpec]) -> tuple[list[FeedSpec]
         if feed_ends is not None:
             ends[spec.key] = feed_ends.document()
     return feeds, pages, ends
+
+
+def changed_ids(entries: tuple[EntryKey, ...], previous: dict[str, str],
+                whole: Callable[[EntryKey], Entry | None]) -> list[Problem]:
+    """A warning for each published article whose id is not the one it had in the last
+    build because its link changed (say from http to https): readers would show it again
+    as new. An id the article gives itself (``id``) changes only when meant: no warning."""
+    problems = []
+    for key in entries:
+        old = previous.get(key.source)
+        if old is None or old == key.id:
+            continue
+        entry = whole(key)  # only for the few articles whose id changed
+        if entry is not None and entry.id != entry.url:
+            continue
+        problems.append(Problem("warning", key.source, f"its id changed from {old} to {key.id} since the last "
+                                "build, so readers will show it again as new; to keep the old id, add "
+                                f"`id: {old}` to its front matter", field="id"))
+    return problems
 
 
 def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremental,

@@ -18,10 +18,10 @@ from mkfeeds import suggest, text
 from mkfeeds.dates import BadDate, parse_date
 from mkfeeds.errors import ArticleError
 from mkfeeds.model import Article, Author, Entry, Image, Link, Problem
-from mkfeeds.urls import BadURL, absolute_url, is_absolute, site_of_domain
+from mkfeeds.urls import MAX_URL_LENGTH, BadURL, absolute_url, is_absolute, site_of_domain
 
 # Bump when a rule changes what an article becomes: it empties every build cache.
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4  # 4: the optional ``id`` key
 
 # Size limits per field, in characters; longer text is cut at a word with an ellipsis.
 TITLE_MAX = 500
@@ -52,6 +52,15 @@ COMMA_LISTS = frozenset({"topics", "tags", "categories"})
 
 PUBLISH_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+# Entry ids that never change (``id``): RFC 4151 tag URIs, with the tagging entity in lower
+# case (tags are compared as strings, and the W3C validator takes no other), and URNs
+# (RFC 8141) of the characters the W3C validator accepts; a urn:uuid must be a UUID.
+_TAG_ID = re.compile(
+    r"tag:(?:[a-z0-9\-._]+@)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r",\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?:"
+    r"[0-9A-Za-z;/?:@&=+$.\-_!~*'()%,]*(?:#[0-9A-Za-z;/?:@&=+$.\-_!~*'()%,]*)?")
+_URN_ID = re.compile(r"urn:[a-z0-9][a-z0-9-]{1,31}:(?:[a-z0-9()+,.:=@;$_!*'\-]|%[0-9a-f]{2})+", re.I)
+_UUID_URN_ID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,11 +205,12 @@ def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, lis
     updated = _date(ctx, "updatedDateTime", meta.get("updatedDateTime")) or published
     updated = max(updated, published, key=lambda d: d.timestamp())
     url, external = _links(ctx, meta)
+    entry_id = _entry_id(ctx, meta.get("id")) or url
     provider = _provider(ctx, meta.get("provider"))
     body = meta.get("content") if not article.body.strip() else article.body
     taxonomies = _taxonomies(ctx, meta)
     entry = Entry(
-        id=url,
+        id=entry_id,
         url=url,
         title=title,
         published=published,
@@ -275,6 +285,43 @@ def _links(ctx: _Context, meta: dict[str, Any]) -> tuple[str, str | None]:
         url = original = ctx.url("originalUrl", meta.get("originalUrl"), required=True)
     assert url is not None
     return url, (original if original != url else None)
+
+
+def _entry_id(ctx: _Context, value: Any) -> str | None:
+    """The ``id`` an article gives itself, so that it keeps its identity in readers when
+    its link changes: an absolute URI (http(s) in canonical form, ``tag:`` or ``urn:``),
+    written exactly as it is published. Anything else rejects the article: a guessed
+    id would show the article again as new."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ctx.fail("id", "must be an absolute URI (https:, tag: or urn:), written as text")
+    written = value.strip()
+    if len(written) > MAX_URL_LENGTH:
+        raise ctx.fail("id", f"is longer than {MAX_URL_LENGTH} characters")
+    scheme = written.split(":", 1)[0].lower() if ":" in written else ""
+    if scheme in ("http", "https"):
+        try:
+            canonical = absolute_url(written)
+        except BadURL as exc:
+            raise ctx.fail("id", str(exc)) from None
+        if canonical != written:
+            raise ctx.fail("id", "is not written in canonical form (lower-case scheme and host, no default "
+                                 "port, a path, only needed %-escapes, in upper case): ids are compared "
+                                 "character by character")
+        return written
+    if scheme == "tag":
+        if not _TAG_ID.fullmatch(written):
+            raise ctx.fail("id", "is not a tag URI as RFC 4151 defines it (tag:example.org,2024:name, "
+                                 "the domain or e-mail address in lower case)")
+        return written
+    if scheme == "urn":
+        if not (_URN_ID.fullmatch(written) and written.startswith("urn:")) or (
+                written.lower().startswith("urn:uuid:") and not _UUID_URN_ID.fullmatch(written)):
+            raise ctx.fail("id", "is not a URN (urn:NAMESPACE:NAME, in lower-case urn:, as RFC 8141 "
+                                 "defines it; a urn:uuid: holds a UUID)")
+        return written
+    raise ctx.fail("id", "must be an absolute URI that starts with https:, http:, tag: or urn:")
 
 
 def _provider(ctx: _Context, value: Any) -> Author | None:

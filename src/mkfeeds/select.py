@@ -49,9 +49,14 @@ def select(outcomes: Iterable[KeyedOutcome], now: datetime, *, drafts: bool, fut
             continue
         first = chosen.get(key.id)
         if first is not None:
-            problems.append(Problem("error", key.source,
-                                    f"has the same link (id) as {shown(first.source)}, which is published instead",
-                                    field="webUrl"))
+            if key.id.startswith(("http://", "https://")):  # the link, unless the article's own id says so
+                problems.append(Problem("error", key.source,
+                                        f"has the same link (id) as {shown(first.source)}, which is published instead",
+                                        field="webUrl"))
+            else:
+                problems.append(Problem("error", key.source,
+                                        f"has the same id as {shown(first.source)}, which is published instead",
+                                        field="id"))
             continue
         chosen[key.id] = key
     ordered = sorted(chosen.values(), key=newest_first)

@@ -38,6 +38,7 @@ __all__ = ["Incremental", "Reuse", "BuildRecord", "RACY_NS"]
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick allowed for (FAT: 2 s)
 # Key columns with few distinct values (names, lists of names, problems): the row index
 # holds and stores each value once.
+_ID_AT, _DRAFT_AT = codec.KEY_COLUMNS.index("id"), codec.KEY_COLUMNS.index("draft")
 _SHARED = ("author", "author_url", "topics", "sections", "article_type", "provider_key", "problems")
 
 
@@ -70,6 +71,7 @@ class Incremental:
         self._put: dict[str, tuple[Any, ...] | None] = {}
         self._confirmed: dict[str, tuple[int, ...]] = {}
         self._rows: Rows | None = None
+        self._previous_ids: dict[str, str] = {}  # rel -> the id its published entry had last time
         self._shared: dict[Any, Any] = {}
         self._shared_positions = frozenset(KEY_AT + codec.KEY_COLUMNS.index(name) for name in _SHARED)
         self._store: Store | None = None
@@ -212,8 +214,17 @@ class Incremental:
                 self._undecoded += 1
             reuse.work.append(i)  # changed, too recent to trust its stat, or a row that did not decode
             reuse.confirm[i] = digests[j]
+            stored_id, draft = keys[j][_ID_AT], keys[j][_DRAFT_AT]
+            if type(stored_id) is str and draft == 0:
+                self._previous_ids[source.rel] = stored_id
         self._rows = rows
         return reuse
+
+    def previous_ids(self) -> dict[str, str]:
+        """Path -> the id its entry had in the last build (a published one, not a draft),
+        for the files this build reads again: an id that changes makes readers show the
+        article again as new. Known only while the state holds the rows."""
+        return self._previous_ids
 
     def _replace_damaged(self, exc: Exception) -> None:
         store = self._store
