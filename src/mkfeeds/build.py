@@ -115,6 +115,7 @@ class Plan:
     streams: tuple[LongFeed, ...] = ()  # long feeds, rendered as they are written
     pages: tuple[ArchivePages, ...] = ()  # archive pages to render, a batch at a time as they are written
     archive_ends: dict[str, Any] = field(default_factory=dict)  # feed key -> where its full pages end
+    self_urls: dict[str, str] = field(default_factory=dict)  # feed file -> its self URL (the WebSub topic)
 
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
@@ -192,6 +193,8 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
                 if previous - current:
                     result.files_removed = tuple(remove_stale(settings.output, set(previous - current)))
                     write_all(settings.output, {MANIFEST: manifest_bytes(current, planned.archive_ends)})
+                if settings.hub_urls:
+                    result.notices.extend(record_pings(settings, planned.self_urls, result.files_written))
                 own = [notice for notice in result.notices if notice not in state.notices]  # the state tells its own
                 record = BuildRecord(state.inputs(sources), started_ns, now, result.next_due, result.entries,
                                      result.published, result.drafts, result.scheduled, result.feeds,
@@ -226,6 +229,24 @@ def tell_skipped(settings: Settings, result: BuildResult, sources: list[SourceFi
         if notice not in result.notices:
             result.notices.append(notice)
     return told
+
+
+def record_pings(settings: Settings, self_urls: dict[str, str], written: tuple[str, ...]) -> list[str]:
+    """Record, for ``mkfeeds ping``, that the hubs must be told of each feed file whose
+    bytes this build changed. Returns the notices to tell."""
+    from mkfeeds import pings
+
+    notices = []
+    damaged = False
+    try:
+        previous = pings.read_pending(settings.output)
+    except pings.DamagedRecord as exc:
+        notices.append(f"{exc}; it is replaced")
+        previous, damaged = (), True
+    pending = pings.after_build(previous, settings.hub_urls, pings.changed_topics(written, self_urls))
+    if damaged or pending != previous or not (settings.output / pings.RECORD).exists():
+        pings.write_pending(settings.output, pending)
+    return notices
 
 
 def manifest_bytes(files: set[str] | frozenset[str], archive_ends: dict[str, Any] | None = None) -> bytes:
@@ -352,7 +373,8 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result.notices.extend(_over_budget(settings, files))
     result.problems.sort(key=lambda p: (p.path, p.line or 0))
     batches = tuple(ArchivePages(settings, batch, state, by_rel) for batch in ArchivePages.batches(pending_pages))
-    return Plan(result, feeds, files, tuple(kept), digests, streams, batches, archive_ends)
+    self_urls = {file.path: file.url for feed_listing in listings for file in feed_listing.files}
+    return Plan(result, feeds, files, tuple(kept), digests, streams, batches, archive_ends, self_urls)
 
 
 def _archived(settings: Settings, specs: list[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec], dict[str, Any]]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the pipeline is imported when a command runs: --version and
 EXIT_OK = 0  # every article published or deliberately withheld
 EXIT_REJECTED = 1  # feeds written, but some articles were rejected (named on stderr)
 EXIT_FAILED = 2  # nothing built: bad options or config, unreadable input, unwritable output, --strict
+EXIT_PING_FAILED = 3  # a WebSub hub could not be told of a change (kept for the next ping); feeds as written
 EXIT_INTERNAL = 70  # a bug in mkfeeds (EX_SOFTWARE); the traceback is printed
 EXIT_INTERRUPTED = launch.EXIT_INTERRUPTED  # Ctrl-C (128 + SIGINT), as shells report it
 PROGRESS_THRESHOLD = 2000  # files; smaller builds finish before a bar is worth drawing
@@ -82,6 +83,7 @@ def cli() -> None:
       1  feeds written, but some articles were rejected (named on stderr)
       2  nothing built (bad options or config, unwritable output, --strict,
          --fail-on-warning)
+      3  feeds written, but a WebSub hub could not be told (build --ping, ping)
     """
 
 
@@ -98,7 +100,10 @@ def cli() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes for cold builds; 0 = all cores.")
 @click.option("--archive/--no-archive", default=None,
               help="Also publish every entry in archive pages (RFC 5005) linked from each feed.")
-def build_command(no_cache: bool = False, **options: Any) -> None:
+@click.option("--ping", "ping_hubs", is_flag=True, default=False,
+              help="After writing, tell the WebSub hubs (hub, hubs) of every feed that changed, as "
+                   "`mkfeeds ping` does: for a site served straight from the output folder.")
+def build_command(no_cache: bool = False, ping_hubs: bool = False, **options: Any) -> None:
     """Build the feeds from a folder of articles."""
     if no_cache:
         options["cache"] = False
@@ -134,7 +139,68 @@ def build_command(no_cache: bool = False, **options: Any) -> None:
             click.echo(summary_line(settings, result))
     except KeyboardInterrupt:
         raise Interrupted(published=result.written) from None
-    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+    ping_failed = False
+    if ping_hubs:
+        if settings.hub_urls:
+            ping_failed = _ping(settings, dry_run=False)
+        elif not settings.quiet:
+            click.echo("mkfeeds: warning: --ping: no hub configured (set hub in mkfeeds.toml); no hub was told",
+                       err=True)
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_PING_FAILED if ping_failed else EXIT_OK)
+
+
+@cli.command("ping")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file.  [default: ./mkfeeds.toml, else [tool.mkfeeds] in ./pyproject.toml]")
+@click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder the feeds were written to.  [default: out]")
+@click.option("--dry-run", is_flag=True, default=False, help="Print the requests that would be sent; send none.")
+@click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors.")
+@click.option("--verbose", "-v", is_flag=True, default=None, help="Also list every notification sent.")
+def ping_command(dry_run: bool = False, **options: Any) -> None:
+    """Tell the WebSub hubs (hub, hubs) of every feed the builds since the last ping changed.
+
+    Run it once the feeds are live (after the deploy step): a hub fetches a feed as soon
+    as it is told. A notification that fails stays pending for the next ping; a ping with
+    nothing changed since the last successful one sends nothing. Exits 3 if a hub could
+    not be told.
+    """
+    settings = _settings(options)
+    if not settings.hub_urls:
+        _fail("no hub configured: set hub (or hubs) in mkfeeds.toml")
+    sys.exit(EXIT_PING_FAILED if _ping(settings, dry_run=dry_run) else EXIT_OK)
+
+
+def _ping(settings: Settings, *, dry_run: bool) -> bool:
+    """One round of notifications, told on the terminal; True if one failed."""
+    from mkfeeds import pings
+
+    try:
+        done = pings.ping(settings.output, settings.hub_urls, timeout=settings.ping_timeout,
+                          backoff=settings.ping_backoff, dry_run=dry_run)
+    except MkfeedsError as exc:
+        _fail(str(exc))
+    hubs = len({n.hub for n in done.due})
+    feeds = _count(len({n.topic for n in done.due}), "feed file")
+    if done.result is None:
+        for notification in done.due:
+            click.echo(f"would send: {notification}")
+        if not settings.quiet:
+            click.echo(f"mkfeeds ping: {_count(len(done.due), 'notification')} would be sent "
+                       f"({_count(hubs, 'hub')}, {feeds}); dry run: nothing sent")
+        return False
+    for failure in done.result.failed:
+        click.echo(f"mkfeeds: warning: {failure}", err=True)
+    if settings.verbose:
+        for notification in done.result.sent:
+            click.echo(f"told {notification.hub} that {notification.topic} changed", err=True)
+    if not settings.quiet:
+        if not done.due:
+            click.echo("mkfeeds ping: nothing to send: no feed changed since the last ping")
+        else:
+            click.echo(f"mkfeeds ping: {len(done.result.sent)} sent, {len(done.result.failed)} failed "
+                       f"({_count(hubs, 'hub')}, {feeds})")
+    return bool(done.result.failed)
 
 
 @cli.command("check")

@@ -89,10 +89,19 @@ class Settings:
     archive: bool = False  # RFC 5005 archive pages for the main and custom feeds
     archive_page_size: int | None = None  # entries per archive page; None: the feed's limit
     taxonomy_archive: bool = False  # archive pages for taxonomy feeds too
+    hub: str | None = None  # a WebSub hub every feed names, and ``ping`` tells of changes
+    hubs: tuple[str, ...] = ()  # more hubs, as a list
+    ping_timeout: float = 10.0  # seconds a hub has to answer one request
+    ping_backoff: float = 1.0  # seconds before the second try; doubled before each further one
 
     @property
     def home_url(self) -> str:
         return self.site_url or self.base_url
+
+    @property
+    def hub_urls(self) -> tuple[str, ...]:
+        """``hub`` and ``hubs``, each once, in the order given."""
+        return tuple(dict.fromkeys(((self.hub,) if self.hub else ()) + self.hubs))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -175,6 +184,20 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad("must be a whole number, 0 or more")
         return value
+    if key in ("ping-timeout", "ping-backoff"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600 \
+                or (key == "ping-timeout" and value == 0):
+            raise bad("must be a number of seconds" + (", more than 0" if key == "ping-timeout" else "")
+                      + ", at most 3600")
+        return float(value)
+    if key == "hubs":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise bad("must be a list of hub URLs")
+        return tuple(_hub_url(key, v, source) for v in value)
+    if key == "hub":
+        if not isinstance(value, str):
+            raise bad("must be a hub URL (use hubs for a list)")
+        return _hub_url(key, value, source)
     if key in ("input", "output", "cache"):
         if key == "cache" and value is False:
             return None
@@ -208,6 +231,14 @@ def _convert(key: str, value: Any, source: str | None) -> Any:
     if not value.strip():
         raise bad("must not be empty")
     return value.strip()
+
+
+def _hub_url(key: str, value: str, source: str | None) -> str:
+    """A hub's URL exactly as it is published in the feeds and requested."""
+    try:
+        return absolute_url(value.strip())
+    except BadURL as exc:
+        raise ConfigError(f"{key} must be an absolute http(s) URL: it {exc}", source) from None
 
 
 _FEED_KEYS = {"name", "title", "description", "path", "limit", "sort", "content", "topics",

@@ -137,6 +137,7 @@ class FeedMeta:
     copyright: str | None = None
     generator: str = "mkfeeds"
     generator_version: str = ""
+    hubs: tuple[str, ...] = ()  # WebSub hubs that push the feed's updates to subscribers
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ def feed_meta(settings: Settings, spec: FeedSpec) -> FeedMeta:
         copyright=settings.copyright,
         generator="mkfeeds",
         generator_version=__version__,
+        hubs=settings.hub_urls,
     )
 
 

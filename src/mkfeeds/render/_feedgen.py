@@ -62,6 +62,25 @@ class FeedHistory(BaseExtension):
             if urls is not None:
                 xml_elem(link_tag, parent, href=getattr(urls, fmt), rel=rel, type=media_type)
 
+class WebSubHubs(BaseExtension):
+    """The feed's WebSub hubs (``rel="hub"``, beside its self link, which is the topic
+    hubs are told of): Atom links in Atom, ``atom:link`` in the RSS channel, where
+    feedgen's own RSS writer keeps only the self link."""
+
+    def __init__(self) -> None:
+        self.hubs: tuple[str, ...] = ()
+
+    def extend_atom(self, feed):
+        for hub in self.hubs:
+            xml_elem("link", feed, href=hub, rel="hub")
+        return feed
+
+    def extend_rss(self, feed):
+        channel = feed.find("channel")
+        for hub in self.hubs:
+            xml_elem("{http://www.w3.org/2005/Atom}link", channel, href=hub, rel="hub")
+        return feed
+
 
 class AtomEntryExtras(BaseEntryExtension):
     """Atom entry parts feedgen 1.0 cannot write: typed links (its entry-link code
@@ -103,6 +122,9 @@ def new_generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
     if not feed.history.empty:  # the fh namespace is declared only where it is used
         fg.register_extension("history", FeedHistory, None, atom=True, rss=True)
         fg.history.history = feed.history
+    if meta.hubs:
+        fg.register_extension("websub", WebSubHubs, None, atom=True, rss=True)
+        fg.websub.hubs = meta.hubs
     fg.title(meta.title)
     fg.link(href=self_url, rel="self", type=self_type)  # first: the RSS channel link is the last call
     fg.link(href=meta.site_url, rel="alternate", type="text/html")

@@ -31,6 +31,8 @@ def render_json(feed: Feed, memo: EntryMemo | None = None) -> bytes:
     document["authors"] = [_author(meta.author)]
     if meta.language:
         document["language"] = meta.language
+    if meta.hubs:
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in meta.hubs]
     head = pretty_json(document)  # "items" comes last: its text goes before the closing brace
     items = [_item_text(entry, memo) for entry in feed.entries]
     listed = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
