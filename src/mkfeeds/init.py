@@ -57,6 +57,10 @@ _MEANING = {
     "archive": "every entry also in archive pages (RFC 5005), for the main and custom feeds",
     "archive-page-size": "entries per archive page (default: the feed's limit)",
     "taxonomy-archive": "archive pages for the taxonomy feeds too",
+    "hub": "a WebSub hub every feed names; `mkfeeds ping` tells it of changes",
+    "hubs": "more WebSub hubs, as a list",
+    "ping-timeout": "seconds a hub has to answer one ping request",
+    "ping-backoff": "seconds before a ping's second try; doubled before the third",
 }
 
 # Keys whose default is "none" (or derived), shown commented out with an example value.
@@ -69,6 +73,7 @@ _EXAMPLES: dict[str, Any] = {
     "copyright": "© Example Desk",
     "taxonomy-limit": 20,
     "archive-page-size": 50,
+    "hub": "https://pubsubhubbub.appspot.com/",
 }
 
 # Keys the starter sets (uncommented), with the value it gives them.
