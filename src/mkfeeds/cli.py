@@ -351,7 +351,8 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
         sys.exit(EXIT_OK)
 
 
-serve_command.params[:0] = [param for param in build_command.params]  # every build option, as build has it
+serve_command.params[:0] = [param for param in build_command.params  # every build option, as build has it
+                             if param.name != "ping_hubs"]  # (a preview is not published: no hub is told)
 
 
 def _raise_interrupt() -> NoReturn:
