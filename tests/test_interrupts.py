@@ -123,13 +123,14 @@ def test_an_interrupt_says_which_feeds_are_in_place_and_they_are_whole(site, tmp
 
 
 def test_ctrl_c_to_the_whole_process_group_while_workers_read_prints_no_worker_traceback(tmp_path):
-    """A terminal's Ctrl-C reaches every process of its group, the workers too: one of
-    them sends it here, to the group, while 300 articles are read on two workers."""
+    """A terminal's Ctrl-C reaches every process of its group, the workers too: the
+    parent sends it to the group while 300 articles are read on two workers (from the
+    work it does meanwhile, which runs once the workers are forked)."""
     write_tree(tmp_path / "in", {f"{i:03}.md": article_text(f"Body {i}.", title=f"Story {i}",
                                                             webUrl=f"https://news.example.org/{i}/")
                                  for i in range(300)})
     to_group = HARNESS.replace("os.kill(os.getpid(), signal.SIGINT)", "os.killpg(os.getpgid(0), signal.SIGINT)")
-    run = subprocess.run([sys.executable, "-c", to_group, "mkfeeds.loading", "outcome_of_text", "20",
+    run = subprocess.run([sys.executable, "-c", to_group, "mkfeeds.build", "_prepare_rendering", "1",
                           *command(tmp_path)[:-2], "-j", "2"],
                          capture_output=True, text=True, timeout=120, start_new_session=True)
     assert run.returncode == 130, run.stderr
