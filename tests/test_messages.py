@@ -8,24 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
-from mkfeeds.cli import cli
 
 from conftest import SECRET, article_text, write_tree
-
-GOOD = article_text(title="Good story", webUrl="https://news.example.org/good/")
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_tree(tmp_path, {"seeds/001_good.txt": GOOD})
-    return tmp_path
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+from test_cli import run, site  # noqa: F401 - the CLI tests' working directory and runner
 
 
 def mkfeeds(site, *args: str) -> subprocess.CompletedProcess[str]:

@@ -350,15 +350,13 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
         feeds[spec.key] = feed
         item = listing(settings, spec, feed, count)
         listings.append(item)
-        if not settings.pages:
-            pass
-        elif spec.key == "main":
-            latest = shown_now if shown_now is not None else contents.newest(spec, INDEX_ENTRIES)
-        elif item.page is not None and (shown_now is not None or spec.key in streamed):
-            page_entries = shown_now if shown_now is not None else contents.newest(spec, PAGE_ENTRIES)
-            files[item.page] = render_page(settings, spec, item, page_entries)
         if spec.key == "main":
             result.entries = count
+            if settings.pages:  # the site index is the main feed's page, rewritten with every build
+                latest = shown_now if shown_now is not None else contents.newest(spec, INDEX_ENTRIES)
+        elif item.page is not None and (shown_now is not None or spec.key in streamed):  # a kept feed keeps its page
+            page_entries = shown_now if shown_now is not None else contents.newest(spec, PAGE_ENTRIES)
+            files[item.page] = render_page(settings, spec, item, page_entries)
     result.feeds = len(feeds)
     from mkfeeds import pages  # the page writers: only for a build that renders
 

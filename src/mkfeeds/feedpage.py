@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from mkfeeds.htmlparts import (COPY_SCRIPT, CSS, PAGE_ENTRIES, discovery_tags, entry_list, escape, href,
-                               subscribe_box, text)
+from mkfeeds.htmlparts import (PAGE_ENTRIES, discovery_tags, document, escape, href, latest_section, lede,
+                               site_link, subscribe_box, text)
 from mkfeeds.model import Entry, FeedListing
 
 
@@ -22,51 +22,10 @@ def render_feed_page(listing: FeedListing, site_url: str, entries: Sequence[Entr
     """The page of one feed, ``depth`` folders below the output root. ``entries`` are the
     feed's newest (the first ``PAGE_ENTRIES`` are shown); ``total`` is how many it holds.
     ``index_path`` is the site-wide index's path from the root, or None if there is none."""
-    shown = entries[:PAGE_ENTRIES]
     name = escape(text(listing.title))
-    lede = f'<p class="lede">{escape(text(listing.description))}</p>' if listing.description else ""
-    crumb = (f'<p class="crumb"><a href="{href(index_path, depth)}">All feeds</a></p>' if index_path else "")
-    site = (f'<p><a class="site" href="{escape(site_url)}">Visit the website<span aria-hidden="true"> →</span></a></p>'
-            if site_url else "")
-    if shown:
-        more = (f'<p class="more">The newest {len(shown)} of the feed\'s {total} entries; '
-                'your feed reader shows them all.</p>' if total > len(shown) else "")
-        articles = entry_list(shown, language, zone) + more
-    else:
-        articles = '<p class="more">No entries yet.</p>'
-    page = f"""<!DOCTYPE html>
-<html lang="{escape(language or "en")}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>{name}</title>
-{chr(10).join(discovery_tags(listing))}
-<style>
-{CSS}</style>
-</head>
-<body>
-<a class="skip" href="#entries">Skip to the articles</a>
-<header>
-<div class="wrap">
-{crumb}
-<h1>{name}</h1>
-{lede}
-{site}
-</div>
-</header>
-<main class="wrap">
-{subscribe_box(listing)}
-<section aria-labelledby="entries">
-<h2 id="entries">Latest articles</h2>
-{articles}
-</section>
-</main>
-<footer class="wrap">
-<p>Times are in {escape(str(zone))}. Published with mkfeeds.</p>
-</footer>
-{COPY_SCRIPT}
-</body>
-</html>
-"""
-    return page.encode("utf-8")
+    crumb = f'<p class="crumb"><a href="{href(index_path, depth)}">All feeds</a></p>' if index_path else ""
+    return document(
+        language=language, title=text(listing.title), head=discovery_tags(listing), skip_to="entries",
+        header=[crumb, f"<h1>{name}</h1>", lede(listing.description), site_link(site_url)],
+        main=[subscribe_box(listing), latest_section("entries", entries[:PAGE_ENTRIES], total, language, zone)],
+        zone=zone)

@@ -139,6 +139,66 @@ def entry_list(entries: Sequence[Entry], language: str | None, zone: tzinfo, hea
     return '<ol class="entries">\n' + "\n".join(items) + "\n</ol>"
 
 
+def site_link(site_url: str) -> str:
+    return (f'<p><a class="site" href="{escape(site_url)}">Visit the website<span aria-hidden="true"> →</span>'
+            '</a></p>' if site_url else "")
+
+
+def lede(description: str) -> str:
+    return f'<p class="lede">{escape(text(description))}</p>' if description else ""
+
+
+def latest_section(section_id: str, shown: Sequence[Entry], total: int, language: str | None,
+                   zone: tzinfo) -> str:
+    """The "Latest articles" section: ``shown`` (a feed's newest), and how many more the
+    feed holds (``total``) that a feed reader shows."""
+    if shown:
+        more = (f'<p class="more">The newest {len(shown)} of the feed\'s {total} entries; '
+                'your feed reader shows them all.</p>' if total > len(shown) else "")
+        articles = entry_list(shown, language, zone) + more
+    else:
+        articles = '<p class="more">No entries yet.</p>'
+    return (f'<section aria-labelledby="{section_id}">\n<h2 id="{section_id}">Latest articles</h2>\n'
+            f'{articles}\n</section>')
+
+
+def document(*, language: str | None, title: str, head: Sequence[str], skip_to: str, header: Sequence[str],
+             main: Sequence[str], zone: tzinfo) -> bytes:
+    """A whole page in the pages' one layout: ``head`` tags, the ``header`` lines inside
+    the banner, the ``main`` parts, and the footer that names the time zone of its dates.
+    ``title`` is plain text; the other parts are HTML."""
+    lines = "\n".join
+    page = f"""<!DOCTYPE html>
+<html lang="{escape(language or "en")}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{escape(title)}</title>
+{lines(head)}
+<style>
+{CSS}</style>
+</head>
+<body>
+<a class="skip" href="#{skip_to}">Skip to the articles</a>
+<header>
+<div class="wrap">
+{lines(header)}
+</div>
+</header>
+<main class="wrap">
+{lines(main)}
+</main>
+<footer class="wrap">
+<p>Times are in {escape(str(zone))}. Published with mkfeeds.</p>
+</footer>
+{COPY_SCRIPT}
+</body>
+</html>
+"""
+    return page.encode("utf-8")
+
+
 CSS = """\
 :root{--bg:#fff;--fg:#1b1b1f;--muted:#4f4f58;--line:#dcdce3;--accent:#0b57d0;--accent-fg:#fff;\
 --panel:#f3f6fc;--code-bg:#f6f6f9;--head-bg:#102a56;--head-fg:#fff;--head-muted:#d5deee}

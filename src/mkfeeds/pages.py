@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from datetime import timezone, tzinfo
 from importlib import resources
 
-from mkfeeds.htmlparts import (COPY_SCRIPT, CSS, FORMAT_NAMES, INDEX_ENTRIES, discovery_tags, entry_list, escape,
-                               files_in_order, href, subscribe_box, text)
+from mkfeeds.htmlparts import (FORMAT_NAMES, INDEX_ENTRIES, discovery_tags, document, escape, files_in_order, href,
+                               latest_section, lede, site_link, subscribe_box, text)
 from mkfeeds.model import Entry, FeedListing
 from mkfeeds.text import clean
 
@@ -158,61 +158,15 @@ def render_index(title: str, description: str, site_url: str, feeds: list[FeedLi
     opml = (f'<p>Subscribe to all of them at once: import <a href="{href(opml_path)}" '
             f'type="text/x-opml">{escape(opml_path.rsplit("/", 1)[-1])}</a> (OPML) into your feed reader.</p>'
             if opml_path else "")
-    site = (f'<p><a class="site" href="{escape(site_url)}">Visit the website<span aria-hidden="true"> →</span></a></p>'
-            if site_url else "")
-    lede = f'<p class="lede">{escape(text(description))}</p>' if description else ""
-    shown = latest[:INDEX_ENTRIES]
-    if shown:
-        more = (f'<p class="more">The newest {len(shown)} of the feed\'s {main.entries} entries; '
-                'your feed reader shows them all.</p>' if main.entries > len(shown) else "")
-        articles = entry_list(shown, language, zone) + more
-    else:
-        articles = '<p class="more">No entries yet.</p>'
-    total = len(feeds)
-
-    page = f"""<!DOCTYPE html>
-<html lang="{escape(language or "en")}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>{name}: feeds</title>
-{chr(10).join(tags)}
-<style>
-{CSS}</style>
-</head>
-<body>
-<a class="skip" href="#latest">Skip to the articles</a>
-<header>
-<div class="wrap">
-<h1>{name}</h1>
-{lede}
-{site}
-</div>
-</header>
-<main class="wrap">
-{subscribe_box(main)}
-<section aria-labelledby="latest">
-<h2 id="latest">Latest articles</h2>
-{articles}
-</section>
-<section aria-labelledby="feeds">
-<h2 id="feeds">Feeds <span class="count">({total})</span></h2>
-{jump}
-{tables}
-{opml}
-</section>
-<details>
-<summary>For the site owner: the discovery tags</summary>
-<p>Paste these tags into the <code>&lt;head&gt;</code> of your site's pages, so that browsers and feed readers find the feed ({escape(text(main.title))}) from any page:</p>
-<pre><code>{snippet}</code></pre>
-</details>
-</main>
-<footer class="wrap">
-<p>Times are in {escape(str(zone))}. Published with mkfeeds.</p>
-</footer>
-{COPY_SCRIPT}
-</body>
-</html>
-"""
-    return page.encode("utf-8")
+    owner = ("<details>\n<summary>For the site owner: the discovery tags</summary>\n"
+             "<p>Paste these tags into the <code>&lt;head&gt;</code> of your site's pages, so that browsers and "
+             f"feed readers find the feed ({escape(text(main.title))}) from any page:</p>\n"
+             f"<pre><code>{snippet}</code></pre>\n</details>")
+    feeds_section = (f'<section aria-labelledby="feeds">\n<h2 id="feeds">Feeds <span class="count">({len(feeds)})'
+                     f'</span></h2>\n{jump}\n{tables}\n{opml}\n</section>')
+    return document(
+        language=language, title=f"{text(title)}: feeds", head=tags, skip_to="latest",
+        header=[f"<h1>{name}</h1>", lede(description), site_link(site_url)],
+        main=[subscribe_box(main), latest_section("latest", latest[:INDEX_ENTRIES], main.entries, language, zone),
+              feeds_section, owner],
+        zone=zone)
