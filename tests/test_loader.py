@@ -180,7 +180,8 @@ def test_any_document_reads_as_pyyaml_reads_it(document: dict, flow: bool | None
     text = yaml.safe_dump(document, default_flow_style=flow, default_style=style, allow_unicode=True,
                           sort_keys=False, width=40)
     expected = reference(text)
-    if "!!" in text:  # the dumper tags what its style would otherwise misread: refused
+    if any(isinstance(token, yaml.TagToken) for token in yaml.scan(text)):  # the dumper tags what its
+        # style would otherwise misread: refused (a "!!" inside a quoted string is no tag)
         with pytest.raises(ArticleError, match="YAML tags"):
             loaded(text)
     elif all(isinstance(key, str) for key in expected):  # else refused, as tested above
