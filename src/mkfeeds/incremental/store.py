@@ -3,10 +3,13 @@
 The ``files`` table holds what each article file became (``codec``: its key as plain
 columns, its whole entry as JSON, its body's HTML once a feed has shown it), with the
 stat it had when read and a digest of its text. ``meta`` holds the fingerprint (what
-empties the table), the row index (the rows' stat and key columns as one BLOB, which a
-rebuild reads in one go instead of walking the table), and the records of the last build
-(feed digests, the up-to-date record, the entry ids), each written in the build's one
-transaction: they always agree with the rows.
+empties the table), the row index (the rows' stat and key columns, a BLOB per column,
+which a rebuild reads in one go instead of walking the table), the paths of the rows
+changed since the index was written (read from the table on top of it, so a build that
+changes a few rows does not rewrite the whole index), a generation (a token that changes
+with every commit, which tells a process whether the state is still the one it
+remembers) and the records of the last build (feed digests, the up-to-date record),
+each written in the build's one transaction: they always agree with the rows.
 
 Every value read back is proven to be what was stored: the row index by a CRC, each
 row's key, entry and body and the build's records by a seal (a digest of the value and
@@ -33,12 +36,13 @@ from pathlib import Path
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 7  # the table layout, the JSON shape of a row, the sealed records; bump on any change
+SCHEMA_VERSION = 8  # the table layout, the JSON shape of a row, the sealed records; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds state file
 LOCK_TIMEOUT = 2.0  # seconds to wait for another build's write lock before going without
 STATE_FILE = "state.sqlite"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _INDEX_FORMAT = b"mkfeeds row index 2\n"
+_CHANGES_KEY = "row_index_changes"  # the paths whose rows the index does not hold as they are
 
 # The columns of a row as the row index holds them (no entry, no body), in this order.
 STAT_COLUMNS = ("rel", "size", "mtime_ns", "ctime_ns", "ino", "digest", "checked_ns")
@@ -130,6 +134,7 @@ class Store:
         self.reset_reason: str | None = None  # set when the rows were emptied (new fingerprint...)
         self.replaced: str | None = None  # set when a damaged file was replaced by this one
         self.index_held = False  # the rows came from the row index, which held
+        self.index_changes: frozenset[str] = frozenset()  # rows read from the table on top of the index
         self.damaged_values = 0  # values read back that failed their check (treated as missing)
         self._db = _open_file(path)
         try:
@@ -206,25 +211,35 @@ class Store:
 
     def rows(self) -> Rows:
         """Every row's stat and key columns, sorted by path: from the row index when it
-        holds (its CRC and shape), else from the table (each row then checked for the
-        types the comparison relies on). ``ValueError`` when the table is damaged."""
+        holds (its CRC and shape), with the rows changed since it was written read from
+        the table; else all from the table (each row then checked for the types the
+        comparison relies on). ``ValueError`` when the table is damaged."""
         found = self.read_index()
         self.index_held = found is not None
         if found is not None:
             return found
+        self.index_changes = frozenset()
         columns: list[list[Any]] = [[] for _ in range(self.width)]
         shared: dict[Any, Any] = {}
         share = shared.setdefault  # one string per distinct name, not one per row
-        select = ", ".join([*STAT_COLUMNS, *(f"k_{n}" for n in self.key_columns), "key_seal"])
-        cursor = self._db.execute(f"SELECT {select} FROM files ORDER BY rel")
+        cursor = self._db.execute(f"SELECT {self._row_columns} FROM files ORDER BY rel")
         while batch := cursor.fetchmany(1024):
-            proven = [row[:-1] for row in batch if type(row[0]) is str and row[-1] == key_seal(row[0], row[:-1])]
-            self.damaged_values += len(batch) - len(proven)
+            proven = self._proven(batch)
             for position, (column, values) in enumerate(zip(columns, zip(*proven))):  # a row not proven:
                 column.extend(values if position < KEY_AT else map(share, values, values))  # as if missing
         if not plausible(columns):
             raise ValueError("rows whose values are not of their types")
         return Rows(columns)
+
+    @property
+    def _row_columns(self) -> str:
+        return ", ".join([*STAT_COLUMNS, *(f"k_{n}" for n in self.key_columns), "key_seal"])
+
+    def _proven(self, batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The rows whose seal holds (the others count as damage), without the seal."""
+        proven = [row[:-1] for row in batch if type(row[0]) is str and row[-1] == key_seal(row[0], row[:-1])]
+        self.damaged_values += len(batch) - len(proven)
+        return proven
 
     def put(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Rows of (stat columns..., key columns..., entry JSON or None), body emptied.
@@ -269,9 +284,16 @@ class Store:
         for position, column in enumerate(rows.columns):
             self.set_meta(f"row_index/{position}", _column_blob(column, position in shared))
         self.set_meta("row_index", self.width)
+        self.set_index_changes(frozenset())
+
+    def set_index_changes(self, rels: frozenset[str]) -> None:
+        """The paths whose rows changed (or went) since the row index was written."""
+        self.set_meta(_CHANGES_KEY, _column_blob(sorted(rels), False))
+        self.index_changes = rels
 
     def read_index(self) -> Rows | None:
-        """The row index, if every column of it holds and they agree; else None."""
+        """The row index, if every column of it holds and they agree, with the rows
+        changed since it was written read from the table; else None."""
         if self.meta("row_index") != self.width:
             return None
         columns = []
@@ -280,12 +302,35 @@ class Store:
             if column is None:  # the table holds the same rows: an optimisation lost, not damage to tell
                 return None
             columns.append(column)
-        if len({len(column) for column in columns}) != 1 or not plausible(columns):
+        changes = _column_of_blob(self.meta(_CHANGES_KEY))
+        if changes is None or not all(type(rel) is str for rel in changes):
             return None
-        return Rows(columns)
+        if len({len(column) for column in columns}) != 1 or not _sorted_paths(columns[0]):
+            return None
+        rows = Rows(columns)
+        if changes:  # as the table holds them now (a row not proven: as if missing)
+            put: dict[str, tuple[Any, ...] | None] = dict.fromkeys(changes)
+            for start in range(0, len(changes), 500):
+                part = changes[start:start + 500]
+                found = self._db.execute(f"SELECT {self._row_columns} FROM files WHERE rel IN "
+                                         f"({', '.join('?' * len(part))})", part).fetchall()
+                put.update((row[0], row) for row in self._proven(found))
+            rows = rows.updated(put, {})
+        if not plausible(rows.columns):
+            return None
+        self.index_changes = frozenset(changes)
+        return rows
 
-    def commit(self) -> None:
+    def generation(self) -> Any:
+        """The token of the last commit (None before the first)."""
+        return self.meta("generation")
+
+    def commit(self) -> str:
+        """Commit, under a new generation; returns it."""
+        token = os.urandom(12).hex()
+        self.set_meta("generation", token)
         self._db.execute("COMMIT")
+        return token
 
     def close(self) -> None:
         """Close; anything not committed is rolled back."""
@@ -332,10 +377,14 @@ def plausible(columns: list[list[Any]]) -> bool:
     """What comparing rows with files relies on, without the decoder's checks: paths
     (sorted, unique), stats and digests of their types."""
     rels, digests = columns[0], columns[5]
-    return (all(type(rel) is str for rel in rels) and all(a < b for a, b in zip(rels, rels[1:]))
+    return (_sorted_paths(rels)
             and all(type(value) is int for column in (columns[1], columns[2], columns[3], columns[4], columns[6])
                     for value in column)
             and all(type(value) is bytes and len(value) == 16 for value in digests))
+
+
+def _sorted_paths(rels: list[Any]) -> bool:
+    return all(type(rel) is str for rel in rels) and all(a < b for a, b in zip(rels, rels[1:]))
 
 
 def _column_blob(column: list[Any], shared: bool) -> bytes:
