@@ -88,7 +88,7 @@ def site(tmp_path: Path) -> dict[str, dict[str, bytes]]:
 MOMENTS = {
     # (module, function, nth call): where the interrupt lands, and what is then on disk
     "while reading articles": (("mkfeeds.loading", "outcome_of_text", 2), PREVIOUS),
-    "while selecting": (("mkfeeds.build", "select", 1), PREVIOUS),
+    "while selecting": (("mkfeeds.incremental", "select", 1), PREVIOUS),
     "while rendering": (("mkfeeds.build", "render_feeds", 1), PREVIOUS),
     "while staging the files": (("mkfeeds.output", "_stage", 3), PREVIOUS),
     "between two renames": (("mkfeeds.output", "_backup", 3), NEW),

@@ -10,23 +10,26 @@ whether a value came from a file or from there."""
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from itertools import chain
+from operator import attrgetter
+from typing import Any, cast
 
 from mkfeeds import archives, bodies, loading
 from mkfeeds.config import PLACEHOLDER_URL, Settings
 from mkfeeds.errors import ConfigError, Interrupted, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
-from mkfeeds.incremental import BuildRecord, Incremental, Reuse
+from mkfeeds.incremental import BuildRecord, Incremental, Memory, Reuse
 from mkfeeds.mapping import MappingSettings
 from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, Format, KeyedOutcome, Problem
 from mkfeeds.output import MANIFEST, publishing, read_archive_ends, read_manifest, remove_stale, write_all
 from mkfeeds.parallel import allowed_processes
 from mkfeeds.htmlparts import INDEX_ENTRIES, PAGE_ENTRIES
+from mkfeeds.select import Selection
 from mkfeeds.rendering import STYLESHEET, file_names, listing, make_feed, page_name, render_feeds, render_page
-from mkfeeds.select import select
 from mkfeeds.source import NOT_AN_ARTICLE, Skipped, SourceFile, discover
 
 OPML = "feeds.opml"
@@ -122,7 +125,7 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
           progress: Callable[[int], None] | None = None,
           listed: Callable[[int], None] | None = None, sources: list[SourceFile] | None = None,
           stage: Callable[[str], None] | None = None,
-          publish: Callable[[BuildResult], bool] | None = None) -> BuildResult:
+          publish: Callable[[BuildResult], bool] | None = None, memory: Memory | None = None) -> BuildResult:
     """Build and (with ``write``) publish: every file is rendered before the first is
     written; with ``strict`` a rejection writes nothing. Files an earlier build wrote
     (listed in its manifest) and this one does not are removed afterwards. When the
@@ -133,14 +136,17 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
     same process gives what a fresh process would. ``sources``: the article files as
     ``discover`` lists them, from a caller that knows them already (a watch loop told
     which files changed). ``publish``: asked before anything is written; False raises
-    ``NotPublished`` and the previous feeds stay."""
+    ``NotPublished`` and the previous feeds stay. ``memory``: a ``Memory`` the caller
+    keeps between its builds (one per watch session), in which a build leaves what the
+    next needs, so that it goes through the changed files only; the bytes written are
+    the same with or without it."""
     started_ns = time.time_ns()
     check_input_folder(settings)
     skipped: list[Skipped] | None = None  # what the listing left out; unknown for a caller's sources
     if sources is None:
         skipped = []
         sources = discover(settings.input, allowed_processes(settings.jobs), skipped)
-    with Incremental(settings, mapping_settings(settings), keep=write) as state:
+    with Incremental(settings, mapping_settings(settings), keep=write, memory=memory) as state:
         replayed = state.replay(sources, now)
         if replayed is not None:
             result = _replayed(replayed)
@@ -280,16 +286,15 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     only configuration failures raise."""
     outcomes = read_outcomes(settings, sources, state, progress)
     result = BuildResult()
-    for outcome in outcomes:
-        result.problems.extend(outcome.problems)
-    selection = select(outcomes, now, drafts=settings.drafts, future=settings.future,
-                       shown=lambda rel: (settings.input / rel).as_posix())  # as the CLI shows paths
+    result.problems.extend(chain.from_iterable(map(attrgetter("problems"), outcomes)))
+    selection = state.selection(outcomes, now, drafts=settings.drafts, future=settings.future,
+                                shown=lambda rel: (settings.input / rel).as_posix())  # as the CLI shows paths
     result.problems.extend(selection.problems)
     result.published, result.drafts, result.scheduled = len(selection.entries), selection.drafts, selection.scheduled
     result.next_due = selection.next_due
-    result.problems.extend(changed_ids(selection.entries, state.previous_ids(), state.entry))
+    result.problems.extend(changed_ids(selection, outcomes, state.previous_ids(), state.entry))
 
-    by_rel = {source.rel: source for source in sources}
+    by_rel = state.sources_by_path(sources)
     specs, archive_pages, archive_ends = _archived(settings, all_specs(settings, selection.entries))
     page_keys = {page.key for page in archive_pages}
     reusable = state.kept_feeds()
@@ -391,15 +396,18 @@ def _archived(settings: Settings, specs: list[FeedSpec]) -> tuple[list[FeedSpec]
     return feeds, pages, ends
 
 
-def changed_ids(entries: tuple[EntryKey, ...], previous: dict[str, str],
+def changed_ids(selection: Selection, outcomes: list[KeyedOutcome], previous: dict[str, str],
                 whole: Callable[[EntryKey], Entry | None]) -> list[Problem]:
     """A warning for each published article whose id is not the one it had in the last
     build because its link changed (say from http to https): readers would show it again
-    as new. An id the article gives itself (``id``) changes only when meant: no warning."""
+    as new. An id the article gives itself (``id``) changes only when meant: no warning.
+    ``previous``: path -> the id it had, for the files read again (a few, usually);
+    ``outcomes``: every file's, sorted by path."""
     problems = []
-    for key in entries:
-        old = previous.get(key.source)
-        if old is None or old == key.id:
+    for rel, old in sorted(previous.items()):
+        at = bisect_left(outcomes, rel, key=attrgetter("rel"))
+        key = outcomes[at].key if at < len(outcomes) and outcomes[at].rel == rel else None
+        if key is None or old == key.id or not selection.publishes(key):
             continue
         entry = whole(key)  # only for the few articles whose id changed
         if entry is not None and entry.id != entry.url:
@@ -429,9 +437,9 @@ def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremen
 
 
 def _complete(reuse: Reuse) -> list[KeyedOutcome]:
-    outcomes = [outcome for outcome in reuse.outcomes if outcome is not None]
-    assert len(outcomes) == len(reuse.outcomes), "a file without an outcome"
-    return outcomes
+    if None in reuse.outcomes:
+        raise AssertionError("a file without an outcome")
+    return cast("list[KeyedOutcome]", reuse.outcomes)  # checked just above
 
 
 def _prepare_rendering() -> None:

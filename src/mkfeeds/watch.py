@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mkfeeds.build import BuildResult, NotPublished, StrictFailure, build
+from mkfeeds.build import BuildResult, Memory, NotPublished, StrictFailure, build
 from mkfeeds.config import Settings
 from mkfeeds.errors import MkfeedsError
 from mkfeeds.parallel import allowed_processes
@@ -116,7 +116,9 @@ def rejected_paths(result: BuildResult) -> set[str]:
 
 class Session:
     """What the process knows between builds: the settings, the listing, the last
-    published result (whose rejections a rebuild may repeat, but not add to)."""
+    published result (whose rejections a rebuild may repeat, but not add to), and the
+    build's memory (what the engine keeps so that a rebuild goes through the changed
+    files only)."""
 
     def __init__(self, load_settings: Callable[[], Settings]) -> None:
         self.load_settings = load_settings
@@ -125,12 +127,14 @@ class Session:
         self.last_good: BuildResult | None = None
         self.next_due: datetime | None = None  # of the last build tried, published or not
         self.relist = True
+        self.memory = Memory()
 
     def first_build(self, now: datetime | None = None) -> BuildResult:
         """The build before serving; its errors are the command's to report."""
         self.listing = Listing.of(self.settings)
         self.relist = False
-        result = build(self.settings, now or datetime.now(timezone.utc), sources=self.listing.sources)
+        result = build(self.settings, now or datetime.now(timezone.utc), sources=self.listing.sources,
+                       memory=self.memory)
         self.last_good, self.next_due = result, result.next_due
         return result
 
@@ -167,7 +171,7 @@ class Session:
             self.relist = False
             known = rejected_paths(self.last_good) if self.last_good is not None else set()
             result = build(self.settings, datetime.now(timezone.utc), sources=self.listing.sources,
-                           publish=lambda planned: rejected_paths(planned) <= known)
+                           publish=lambda planned: rejected_paths(planned) <= known, memory=self.memory)
         except (NotPublished, StrictFailure) as refused:
             self.next_due = refused.result.next_due
             return Rebuild(shown, time.perf_counter() - started, refused=refused.result)

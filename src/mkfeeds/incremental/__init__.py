@@ -6,7 +6,9 @@ The stages never see it: the build asks it which files need reading (``reuse``),
 what reading gave (``take``), and asks it for whole entries and bodies (``entry``,
 ``body``); a value it cannot prove it stored comes back as None, and the build computes it
 again. Without a state folder (``--no-cache``, ``check``) the same interface holds the
-values in memory for one build, so there is one path.
+values in memory for one build, so there is one path. A process that builds again and
+again passes a ``Memory`` (``memory.py``): what the last build knew, kept in the process,
+so that the next one goes only through what changed.
 
 Every problem it meets (a state file that is someone else's, damaged, locked, unwritable)
 is a notice in ``notices``, never an exception: the build goes on without it.
@@ -23,23 +25,30 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mkfeeds.incremental import codec
 from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environment
-from mkfeeds.incremental.freshness import BuildRecord, FeedRecord, feed_digest, inputs_digest, replay
+from mkfeeds.incremental.freshness import (BuildRecord, FeedRecord, feed_digest, input_chunks, input_line,
+                                           inputs_digest, replay)
+from mkfeeds.incremental.memory import Memory
 from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, Rows, Store, StoreUnavailable, damaged, open_store,
                                        remove_damaged)
 from mkfeeds.model import Entry, EntryKey, FileOutcome, FileRead, KeyedOutcome
+from mkfeeds.select import Choice, Selection, choose, rechoose, select
 from mkfeeds.source import SourceFile
 
-__all__ = ["Incremental", "Reuse", "BuildRecord", "RACY_NS"]
+__all__ = ["Incremental", "Memory", "Reuse", "BuildRecord", "RACY_NS"]
 
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick allowed for (FAT: 2 s)
 # Key columns with few distinct values (names, lists of names, problems): the row index
 # holds and stores each value once.
 _ID_AT, _DRAFT_AT = codec.KEY_COLUMNS.index("id"), codec.KEY_COLUMNS.index("draft")
 _SHARED = ("author", "author_url", "topics", "sections", "article_type", "provider_key", "problems")
+# Rows changed since the row index was written, up to which a build records their paths
+# (read from the table on top of the index) instead of writing the whole index again.
+INDEX_CHANGES_MIN = 256
+INDEX_CHANGES_SHARE = 64  # or one row in this many, for a larger corpus
 
 
 @dataclass
@@ -56,7 +65,7 @@ class Incremental:
     """The state of past builds, for one build. Use it as a context manager; ``finish``
     commits what this build learnt, anything else leaves the state as it was."""
 
-    def __init__(self, settings: Any, rules: Any, *, keep: bool = True) -> None:
+    def __init__(self, settings: Any, rules: Any, *, keep: bool = True, memory: Memory | None = None) -> None:
         self.settings, self.rules = settings, rules
         self._told: list[str] = []
         self._undecoded = 0  # proven values that still did not decode: damage too
@@ -78,6 +87,43 @@ class Incremental:
         folder = settings.cache if keep else None
         if folder is not None:
             self._store = self._open(Path(folder))
+        self._decoded: dict[str, KeyedOutcome] = {}  # path -> its row's key, decoded
+        self._decoded_changes: dict[str, KeyedOutcome | None] = {}  # this build's rows put (or dropped: None)
+        self._written: set[str] = set()  # paths whose row this build put or confirmed
+        self._reuse: Reuse | None = None
+        self._index_held = False  # the rows this build started from are the row index's (with its changes)
+        self._index_changes: frozenset[str] = frozenset()
+        self._committed_rows: Rows | None = None
+        self._delta: tuple[list[SourceFile], list[int] | None] | None = None
+        self._inputs: tuple[list[SourceFile], list[str], list[bytes], str] | None = None
+        self._by_path: dict[str, SourceFile] | None = None
+        self._choice: Choice | None = None
+        self._memory, self._recall = self._recalled(memory)
+
+    def _recalled(self, memory: Memory | None) -> tuple[Memory | None, bool]:
+        """The memory to fill after this build, and whether what it holds is this state's."""
+        store = self._store
+        if memory is None:
+            return None, False
+        if store is None:
+            memory.forget()
+            return None, False
+        try:
+            generation = store.generation()
+        except sqlite3.Error as exc:
+            memory.forget()
+            self._lost(exc, reading=True)
+            return None, False
+        if memory.holds(str(store.path), generation):
+            return memory, True
+        memory.forget()
+        return memory, False
+
+    def _forget(self) -> None:
+        """What the memory holds may no longer be the state's: start again next time."""
+        if self._memory is not None:
+            self._memory.forget()
+        self._memory, self._recall = None, False
 
     @property
     def notices(self) -> list[str]:
@@ -127,6 +173,7 @@ class Incremental:
 
     def _lost(self, exc: Exception, *, reading: bool) -> None:
         """Go on without the store after ``exc``; what it held this build is rolled back."""
+        self._forget()
         if self._store is None:
             return
         self._store.close()
@@ -153,9 +200,11 @@ class Incremental:
 
     # -- the last build ----------------------------------------------------------------------
 
-    def replay(self, sources: Sequence[SourceFile], now: datetime) -> BuildRecord | None:
-        """The last build's record, if this build would do exactly what it did."""
-        if self._store is None:
+    def replay(self, sources: list[SourceFile], now: datetime) -> BuildRecord | None:
+        """The last build's record, if this build would do exactly what it did (and
+        there is no memory to fill: a watch session's first build goes through every
+        file once, so that its rebuilds need not)."""
+        if self._store is None or (self._memory is not None and not self._recall):
             return None
         try:
             record = self._store.sealed_meta("build")
@@ -167,46 +216,132 @@ class Incremental:
             found.notices[:0] = self.notices
         return found
 
-    def inputs(self, sources: Sequence[SourceFile]) -> str:
-        return inputs_digest(self.environment, sources)
+    def inputs(self, sources: list[SourceFile]) -> str:
+        """The digest of the environment and every file's path and stat."""
+        if self._inputs is not None and self._inputs[0] is sources:
+            return self._inputs[3]
+        changed = self._changed(sources)
+        memory = self._memory
+        if changed is not None and memory is not None and len(memory.lines) == len(sources):
+            lines = list(memory.lines)
+            for i in changed:
+                lines[i] = input_line(sources[i])
+            chunks = input_chunks(lines, changed, memory.input_chunks)
+        else:
+            lines = list(map(input_line, sources))
+            chunks = input_chunks(lines)
+        digest = inputs_digest(self.environment, chunks)
+        self._inputs = (sources, lines, chunks, digest)
+        return digest
+
+    def _changed(self, sources: list[SourceFile]) -> list[int] | None:
+        """The positions to compare with their rows, when the memory can tell (else None)."""
+        if not self._recall or self._memory is None:
+            return None
+        if self._delta is None or self._delta[0] is not sources:
+            self._delta = (sources, self._memory.changed_positions(sources))
+        return self._delta[1]
+
+    def sources_by_path(self, sources: list[SourceFile]) -> dict[str, SourceFile]:
+        """Path -> file, for the build's lookups."""
+        changed = self._changed(sources)
+        memory = self._memory
+        if changed is not None and memory is not None and memory.by_path:
+            found = memory.by_path  # changed in place: it maps each path to its newest object
+            for i in changed:
+                found[sources[i].rel] = sources[i]
+        else:
+            found = {source.rel: source for source in sources}
+        self._by_path = found
+        return found
+
+    def selection(self, outcomes: list[KeyedOutcome], now: datetime, *, drafts: bool, future: bool,
+                  shown: Callable[[str], str]) -> Selection:
+        """``select``'s selection of ``outcomes`` (by source position), following the
+        changed files only when the memory holds the last one."""
+        memory = self._memory
+        if memory is None:
+            return select(outcomes, now, drafts=drafts, future=future, shown=shown)
+        choice = None
+        reuse = self._reuse
+        changed = self._delta[1] if self._recall and self._delta is not None else None
+        last = memory.choice
+        if (changed is not None and last is not None and last.drafts == drafts and last.future == future
+                and reuse is not None and len(memory.outcomes) == len(outcomes)):
+            before = memory.outcomes
+            choice = rechoose(last, [(before[i], outcomes[i]) for i in changed if before[i] is not outcomes[i]], now)
+        if choice is None:
+            choice = choose(outcomes, now, drafts=drafts, future=future, shown=shown)
+        self._choice = choice
+        return choice.selection
 
     # -- files -------------------------------------------------------------------------------
 
-    def reuse(self, sources: Sequence[SourceFile]) -> Reuse:
-        """Compare the files with the stored rows: decode the keys of the unchanged ones,
+    def reuse(self, sources: list[SourceFile]) -> Reuse:
+        """Compare the files with the stored rows: take the keys of the unchanged ones,
         list what needs reading, and the rows of vanished files."""
         count = len(sources)
         fresh = Reuse([None] * count, list(range(count)), {})
+        self._reuse = fresh
         store = self._store
         if store is None:
             self._rows = None
             return fresh
-        try:
-            rows = store.rows()
-        except (sqlite3.Error, ValueError, TypeError) as exc:
-            self._replace_damaged(exc)
-            return fresh
-        columns = rows.columns
-        rels, sizes, mtimes, ctimes, inodes, digests, checked = columns[:KEY_AT]
-        keys = list(zip(*columns[KEY_AT:]))
-        source_rels = [source.rel for source in sources]
-        reuse = Reuse([None] * count, [], {})
-        if source_rels == rels:  # the same files as last time: the usual case
-            positions: Any = range(len(rels))
+        memory = self._memory
+        if self._recall and memory is not None and memory.rows is not None:
+            rows, self._decoded = memory.rows, memory.decoded
+            self._index_held, self._index_changes = True, memory.index_changes
         else:
-            at = dict(zip(rels, range(len(rels))))
-            positions = [at.get(rel) for rel in source_rels]
-            listed = set(source_rels)
-            reuse.stale = [rel for rel in rels if rel not in listed]
-        decode, outcomes, known = self._decode_key, reuse.outcomes, self._digests
-        for i, j in enumerate(positions):
+            try:
+                rows = store.rows()
+            except (sqlite3.Error, ValueError, TypeError) as exc:
+                self._forget()
+                self._replace_damaged(exc)
+                return fresh
+            self._index_held, self._index_changes = store.index_held, store.index_changes
+        columns = rows.columns
+        rels = columns[0]
+        changed = self._changed(sources)
+        if changed is not None and memory is not None:  # only the files the memory cannot vouch for
+            reuse = Reuse(list(memory.outcomes), [], {})
+            # Changed in place: the digests of the changed files are set again by this build
+            # before any is used, and a build that does not commit leaves them changed, which
+            # the next is again (their objects are still not the memory's).
+            self._digests = memory.digests
+            for i in changed:
+                reuse.outcomes[i] = None
+            pairs: Any = [(i, _find(rels, sources[i].rel)) for i in changed]
+        else:
+            source_rels = [source.rel for source in sources]
+            reuse = Reuse([None] * count, [], {})
+            if source_rels == rels:  # the same files as last time: the usual case
+                pairs = enumerate(range(len(rels)))
+            else:
+                at = dict(zip(rels, range(len(rels))))
+                pairs = enumerate([at.get(rel) for rel in source_rels])
+                listed = set(source_rels)
+                reuse.stale = [rel for rel in rels if rel not in listed]
+        self._compare(sources, rows, pairs, reuse)
+        self._rows = rows
+        self._reuse = reuse
+        return reuse
+
+    def _compare(self, sources: list[SourceFile], rows: Rows, pairs: Iterable[tuple[int, int | None]],
+                 reuse: Reuse) -> None:
+        """For each (source position, row position or None): the stored outcome, when
+        the stat vouches for it, or the file to read."""
+        columns = rows.columns
+        _, sizes, mtimes, ctimes, inodes, digests, checked = columns[:KEY_AT]
+        key_columns = columns[KEY_AT:]
+        decode, decoded, outcomes, known = self._decode_key, self._decoded, reuse.outcomes, self._digests
+        for i, j in pairs:
             if j is None:
                 reuse.work.append(i)
                 continue
             source = sources[i]
             if (sizes[j] == source.size and mtimes[j] == source.mtime_ns and ctimes[j] == source.ctime_ns
                     and inodes[j] == source.ino and source.mtime_ns <= checked[j] - RACY_NS):
-                outcome = decode(source.rel, keys[j])
+                outcome = decoded.get(source.rel) or decode(source.rel, tuple([c[j] for c in key_columns]))
                 if outcome is not None:
                     outcomes[i] = outcome
                     known[source.rel] = digests[j]
@@ -214,11 +349,9 @@ class Incremental:
                 self._undecoded += 1
             reuse.work.append(i)  # changed, too recent to trust its stat, or a row that did not decode
             reuse.confirm[i] = digests[j]
-            stored_id, draft = keys[j][_ID_AT], keys[j][_DRAFT_AT]
+            stored_id, draft = key_columns[_ID_AT][j], key_columns[_DRAFT_AT][j]
             if type(stored_id) is str and draft == 0:
                 self._previous_ids[source.rel] = stored_id
-        self._rows = rows
-        return reuse
 
     def previous_ids(self) -> dict[str, str]:
         """Path -> the id its entry had in the last build (a published one, not a draft),
@@ -259,6 +392,7 @@ class Incremental:
         row that did not decode after all)."""
         rows, confirmed, dropped, again = [], [], [], []
         outcomes, started = reuse.outcomes, self.started_ns
+        stored: dict[str, KeyedOutcome] = {}  # the outcomes of the rows put
         for read in reads:
             i = read.position
             source = sources[i]
@@ -285,6 +419,7 @@ class Incremental:
                 if read.digest is not None and self._store is not None:
                     self._digests[rel] = read.digest
                     rows.append((rel, *stat, read.digest, started, *key, entry))
+                    stored[rel] = outcome
                 else:
                     if i in reuse.confirm:
                         dropped.append(rel)
@@ -303,7 +438,7 @@ class Incremental:
                 self._whole[rel] = whole.entry
             if i in reuse.confirm:
                 dropped.append(rel)
-        self._write(rows, confirmed, dropped)
+        self._write(rows, confirmed, dropped, stored)
         return again
 
     def _stored_outcome(self, rel: str) -> KeyedOutcome | None:
@@ -311,16 +446,15 @@ class Incremental:
         rows = self._rows
         if rows is None:
             return None
-        from bisect import bisect_left
-
-        j = bisect_left(rows.columns[0], rel)
-        if j >= len(rows.columns[0]) or rows.columns[0][j] != rel:
+        j = _find(rows.columns[0], rel)
+        if j is None:
             return None
-        outcome = self._decode_key(rel, tuple(column[j] for column in rows.columns[KEY_AT:]))
+        outcome = self._decoded.get(rel) or self._decode_key(rel, tuple(column[j] for column in rows.columns[KEY_AT:]))
         self._undecoded += outcome is None
         return outcome
 
-    def _write(self, rows: list[tuple[Any, ...]], confirmed: list[tuple[Any, ...]], dropped: list[str]) -> None:
+    def _write(self, rows: list[tuple[Any, ...]], confirmed: list[tuple[Any, ...]], dropped: list[str],
+               stored: dict[str, KeyedOutcome]) -> None:
         store = self._store
         if store is None:
             return
@@ -329,18 +463,25 @@ class Incremental:
             for row in store.put(rows):  # as the row index holds it; a value many rows have, once
                 self._put[row[0]] = tuple([share(v, v) if at in shared else v for at, v in enumerate(row)])
                 self._confirmed.pop(row[0], None)
+                self._decoded_changes[row[0]] = stored[row[0]]
+                self._written.add(row[0])
             store.confirm(confirmed)
             for values in confirmed:
                 self._confirmed[values[-1]] = values[:-1]
+                self._written.add(values[-1])
             store.drop(dropped)
             for rel in dropped:
                 self._put[rel] = None
+                self._decoded_changes[rel] = None
+                self._written.discard(rel)
         except sqlite3.Error as exc:
             self._lost(exc, reading=False)
 
     def index_rows(self, reuse: Reuse) -> None:
-        """Every file is read: drop the rows of vanished ones and write the row index
-        (in this build's transaction), freeing what it took before the feeds render."""
+        """Every file is read: drop the rows of vanished ones and bring the row index up
+        to date (in this build's transaction): the paths of the rows changed since it
+        was written, while they are few, else the whole index again, freeing what it
+        took before the feeds render (unless a memory keeps the rows)."""
         store, rows = self._store, self._rows
         self._rows = None
         if store is None:
@@ -349,12 +490,23 @@ class Incremental:
             store.drop(reuse.stale)
             for rel in reuse.stale:
                 self._put[rel] = None
-            if rows is None or self._put or self._confirmed or not store.index_held:
+                self._decoded_changes[rel] = None
+            updated = rows
+            if rows is None or self._put or self._confirmed or not self._index_held:
                 base = rows if rows is not None else Rows.empty(store.width)
+                if self._recall:  # the memory's rows stay as they are until this build commits
+                    base = Rows([list(column) for column in base.columns])
+                changes = self._index_changes.union(self._put, self._confirmed)
                 updated = base.updated(self._put, self._confirmed)
                 self._put, self._confirmed, self._shared = {}, {}, {}  # freed before the index is packed
-                store.write_index(updated, self._shared_positions)
-                del updated
+                if rows is not None and self._index_held and len(changes) <= max(
+                        INDEX_CHANGES_MIN, len(updated.columns[0]) // INDEX_CHANGES_SHARE):
+                    store.set_index_changes(changes)
+                else:
+                    store.write_index(updated, self._shared_positions)
+                self._index_changes = store.index_changes
+            self._committed_rows = updated if self._memory is not None else None
+            del updated
         except (sqlite3.Error, MemoryError, ValueError, OverflowError) as exc:
             self._lost(exc, reading=False)
         self._put, self._confirmed, self._shared = {}, {}, {}
@@ -378,6 +530,7 @@ class Incremental:
                 text = store.entry_text(key.source)
                 if store.damaged_values > damaged_before:  # read again now; stored again next build
                     store.forget(key.source)
+                    self._forget()
             except sqlite3.Error as exc:
                 self._lost(exc, reading=True)
         return self._decode_entry(key, text)
@@ -435,6 +588,50 @@ class Incremental:
         try:
             store.set_sealed_meta("feeds", FeedRecord.document(feeds, output))
             store.set_sealed_meta("build", None if record is None else record.document(output))
-            store.commit()
+            generation = store.commit()
         except sqlite3.Error as exc:
             self._lost(exc, reading=False)
+            return
+        self._remember(str(store.path), generation)
+
+    def _remember(self, state_file: str, generation: str) -> None:
+        """After a commit: what the next build in this process needs of this one."""
+        memory, reuse, rows, inputs = self._memory, self._reuse, self._committed_rows, self._inputs
+        if memory is None:
+            return
+        if reuse is None or rows is None or inputs is None:
+            memory.forget()
+            return
+        sources, lines, chunks, _ = inputs
+        outcomes = cast("list[KeyedOutcome]", reuse.outcomes)  # every one is set: the build checked
+        if self._recall:
+            decoded = memory.decoded
+            for rel, outcome in self._decoded_changes.items():
+                if outcome is None:
+                    decoded.pop(rel, None)
+                else:
+                    decoded[rel] = outcome
+        else:  # a row for a file holds that file's outcome
+            decoded = dict(zip([source.rel for source in sources], outcomes))
+            if len(decoded) != len(rows.columns[0]) or list(decoded) != rows.columns[0]:
+                held = set(rows.columns[0])
+                decoded = {rel: outcome for rel, outcome in decoded.items() if rel in held}
+        trusted_until = self.started_ns - RACY_NS
+        written = self._written
+        memory.generation, memory.state_file = generation, state_file
+        memory.rows, memory.index_changes, memory.decoded = rows, self._index_changes, decoded
+        memory.sources, memory.outcomes = list(sources), outcomes  # the caller's list changes; this build's not
+        memory.lines, memory.input_chunks = lines, chunks
+        memory.unsettled = [i for i in reuse.work
+                            if not (sources[i].rel in written and sources[i].mtime_ns <= trusted_until)]
+        memory.digests = self._digests
+        memory.by_path = self._by_path if self._by_path is not None else {s.rel: s for s in sources}
+        memory.choice = self._choice
+
+
+def _find(rels: list[str], rel: str) -> int | None:
+    """Where ``rel`` is in the sorted ``rels``, if it is."""
+    from bisect import bisect_left
+
+    j = bisect_left(rels, rel)
+    return j if j < len(rels) and rels[j] == rel else None

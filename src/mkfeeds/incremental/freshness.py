@@ -10,6 +10,7 @@ import stat as stat_module
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,36 @@ def feed_digest(environment: str, spec: Any, sources: dict[str, SourceFile],
     return digest.hexdigest()
 
 
-def inputs_digest(environment: str, sources: Sequence[SourceFile]) -> str:
-    """The environment and every article file's path and stat (the rows' own test of a
-    file being unchanged)."""
+def input_line(s: SourceFile) -> str:
+    """What the inputs digest takes of one article file: its path and stat (the rows'
+    own test of a file being unchanged)."""
+    return f"{s.rel}\0{s.size}\0{s.mtime_ns}\0{s.ctime_ns}\0{s.ino}"
+
+
+INPUT_CHUNK = 1024  # lines a digest of its own: a process that remembers them hashes again only those that changed
+
+
+def input_chunks(lines: Sequence[str], changed: Sequence[int] | None = None,
+                 chunks: Sequence[bytes] = ()) -> list[bytes]:
+    """The digest of each ``INPUT_CHUNK`` lines; with ``changed`` (line positions) and
+    the ``chunks`` of the same number of lines before, only those holding a change."""
+    count = (len(lines) + INPUT_CHUNK - 1) // INPUT_CHUNK
+    if changed is None or len(chunks) != count:
+        todo: Sequence[int] = range(count)
+        found = [b""] * count
+    else:
+        todo = sorted({i // INPUT_CHUNK for i in changed})
+        found = list(chunks)
+    for k in todo:
+        found[k] = hashlib.blake2b("\n".join(lines[k * INPUT_CHUNK:(k + 1) * INPUT_CHUNK])
+                                   .encode("utf-8", "surrogatepass"), digest_size=20).digest()
+    return found
+
+
+def inputs_digest(environment: str, chunks: Sequence[bytes]) -> str:
+    """The environment and every article file's ``input_line``, in order (``input_chunks``)."""
     digest = hashlib.blake2b(environment.encode(), digest_size=20)
-    digest.update("\n".join([f"{s.rel}\0{s.size}\0{s.mtime_ns}\0{s.ctime_ns}\0{s.ino}" for s in sources])
-                  .encode("utf-8", "surrogatepass"))
+    digest.update(b"".join(chunks))
     return digest.hexdigest()
 
 
@@ -142,6 +167,6 @@ def replay(text: Any, inputs: str, sources: Sequence[SourceFile], now: datetime,
     if record.next_due is not None and now >= record.next_due:
         return None
     limit = record.started_ns - racy_ns  # as git's index: the mtime decides what is racy; the
-    if any(s.mtime_ns > limit for s in sources):  # change time and inode are compared for equality
-        return None
+    if sources and max(map(attrgetter("mtime_ns"), sources)) > limit:  # change time and inode are compared
+        return None  # for equality
     return record
