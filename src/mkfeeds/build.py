@@ -449,6 +449,13 @@ def _prepare_rendering() -> None:
     markup.prepare()
 
 
+def prepare_rendering() -> None:
+    """For a process that will build again (a watch loop) after a build that rendered
+    nothing: import what rendering takes now, rather than in its first rebuild."""
+    _prepare_rendering()
+    from mkfeeds import rendering  # noqa: F401
+
+
 class ShownEntries:
     """Whole entries for the feeds to render, each decoded once and given its content
     once, however many feeds show it: from the state where it can prove it holds them,

@@ -311,6 +311,7 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
     signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
     try:  # a Ctrl-C here is the build's: exit 130, as build's
         result = session.first_build()
+        collector = _ServingCollector()
     except StrictFailure as failure:
         _print_problems(settings, failure.result.problems)
         _fail(str(failure))
@@ -331,16 +332,18 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
 
         turns = changes(session, config_candidates(config_file), stop)
         first = next(turns)  # the watcher is up: no change made from now on is missed
-        _echo_line(f"Serving {server.url} ... (Ctrl-C to stop)")
-        caught = session.catch_up()
+        with collector.rebuilding():
+            caught = session.catch_up()  # before the ready line: ready means caught up
         if caught is not None:
             _tell_rebuild(session.settings, caught)
+        _echo_line(f"Serving {server.url} ... (Ctrl-C to stop)")
         for change in itertools.chain([first], turns):
             if change.notice and not session.settings.quiet:
                 click.echo(f"mkfeeds: warning: {printable(change.notice)}", err=True)
             paths = session.concerning(change.paths)  # not an editor's swap or temp file
             if paths or change.config or change.clock:
-                rebuilt = session.rebuild(paths, config_changed=change.config)
+                with collector.rebuilding():
+                    rebuilt = session.rebuild(paths, config_changed=change.config)
                 serving = (session.settings.output, _feed_files(session.settings))
                 if rebuilt.result is not None and serving != (server.site.root, server.site.feed_files):
                     server.site = serve.Site(*serving, watch)  # the config moved or renamed the feeds
@@ -349,6 +352,44 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
         server.server_close()
         click.echo("mkfeeds: stopped", err=True)
         sys.exit(EXIT_OK)
+
+
+class _ServingCollector:
+    """The garbage collector of a serving process. Its builds' memory (a few objects per
+    article, hundreds of thousands of them, without cycles) lives as long as the process:
+    left to the collector, each collection during a rebuild walks it again, and each
+    rebuild's new lists of every article, which costs more than the rebuild itself. So
+    what is alive after a build is moved out of the collector's sight (``gc.freeze``;
+    objects without cycles are still freed when no longer used), a rebuild runs with
+    young collections spaced out, and every ``FULL_EVERY`` rebuilds everything is
+    collected once. A process-wide choice, made by the command, not the library."""
+
+    FULL_EVERY = 100
+    SPACED = 100_000  # allocations between young collections during a rebuild
+
+    def __init__(self) -> None:
+        import gc
+
+        self.gc, self.rebuilds = gc, 0
+        gc.collect()
+        gc.freeze()
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        gc = self.gc
+        thresholds = gc.get_threshold()
+        gc.set_threshold(max(thresholds[0], self.SPACED), *thresholds[1:])
+        try:
+            yield
+        finally:
+            gc.set_threshold(*thresholds)
+            self.rebuilds += 1
+            if self.rebuilds % self.FULL_EVERY == 0:
+                gc.unfreeze()
+                gc.collect()
+            else:
+                gc.collect(1)
+            gc.freeze()
 
 
 serve_command.params[:0] = [param for param in build_command.params  # every build option, as build has it

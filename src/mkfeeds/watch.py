@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mkfeeds.build import BuildResult, Memory, NotPublished, StrictFailure, build
+from mkfeeds.build import BuildResult, Memory, NotPublished, StrictFailure, build, prepare_rendering
 from mkfeeds.config import Settings
 from mkfeeds.errors import MkfeedsError
 from mkfeeds.parallel import allowed_processes
@@ -136,6 +136,7 @@ class Session:
         result = build(self.settings, now or datetime.now(timezone.utc), sources=self.listing.sources,
                        memory=self.memory)
         self.last_good, self.next_due = result, result.next_due
+        prepare_rendering()
         return result
 
     def catch_up(self) -> Rebuild | None:
