@@ -94,6 +94,7 @@ class Incremental:
         self._index_held = False  # the rows this build started from are the row index's (with its changes)
         self._index_changes: frozenset[str] = frozenset()
         self._committed_rows: Rows | None = None
+        self._unapplied: tuple[dict[str, tuple[Any, ...] | None], dict[str, tuple[int, ...]]] | None = None
         self._delta: tuple[list[SourceFile], list[int] | None] | None = None
         self._inputs: tuple[list[SourceFile], list[str], list[bytes], str] | None = None
         self._by_path: dict[str, SourceFile] | None = None
@@ -493,16 +494,20 @@ class Incremental:
                 self._decoded_changes[rel] = None
             updated = rows
             if rows is None or self._put or self._confirmed or not self._index_held:
-                base = rows if rows is not None else Rows.empty(store.width)
-                if self._recall:  # the memory's rows stay as they are until this build commits
-                    base = Rows([list(column) for column in base.columns])
                 changes = self._index_changes.union(self._put, self._confirmed)
-                updated = base.updated(self._put, self._confirmed)
-                self._put, self._confirmed, self._shared = {}, {}, {}  # freed before the index is packed
                 if rows is not None and self._index_held and len(changes) <= max(
-                        INDEX_CHANGES_MIN, len(updated.columns[0]) // INDEX_CHANGES_SHARE):
+                        INDEX_CHANGES_MIN, len(rows.columns[0]) // INDEX_CHANGES_SHARE):
                     store.set_index_changes(changes)
+                    if self._recall:  # the memory's rows change once this build commits (``_remember``)
+                        self._unapplied = (self._put, self._confirmed)
+                    else:
+                        updated = rows.updated(self._put, self._confirmed)
                 else:
+                    base = rows if rows is not None else Rows.empty(store.width)
+                    if self._recall:  # the memory's rows stay as they are until this build commits
+                        base = Rows([list(column) for column in base.columns])
+                    updated = base.updated(self._put, self._confirmed)
+                    self._put, self._confirmed, self._shared = {}, {}, {}  # freed before the index is packed
                     store.write_index(updated, self._shared_positions)
                 self._index_changes = store.index_changes
             self._committed_rows = updated if self._memory is not None else None
@@ -603,6 +608,8 @@ class Incremental:
             memory.forget()
             return
         sources, lines, chunks, _ = inputs
+        if self._unapplied is not None:
+            rows = rows.updated(*self._unapplied)  # in place, now that the state holds them too
         outcomes = cast("list[KeyedOutcome]", reuse.outcomes)  # every one is set: the build checked
         if self._recall:
             decoded = memory.decoded
