@@ -197,6 +197,33 @@ def test_a_file_touched_within_a_tick_of_its_reading_is_checked_again_by_a_rebui
     assert b"Version B" in (tmp_path / "out/feed.json").read_bytes()
 
 
+def test_a_rebuild_with_the_memory_renders_only_the_entries_that_changed(tmp_path: Path, monkeypatch):
+    """The feeds showing an edited article are rendered again, but their other entries
+    are copied from the renderings of the last build (found by value: same entry, same
+    bytes), so feedgen builds only the edited one, in RSS and in Atom."""
+    from feedgen.entry import FeedEntry
+
+    corpus(tmp_path)
+    settings = settings_for(tmp_path, "out", cache=tmp_path / "state", limit=20)
+    memory, listing = Memory(), Listing.of(settings)
+    build(settings, NOW, sources=listing.sources, memory=memory)
+    built: list[str] = []
+    real = FeedEntry.title
+
+    def spy(self, *args, **kwargs):
+        if args:
+            built.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(FeedEntry, "title", spy)
+    listing.update([edit(tmp_path, "3/039.txt", "Edited, and shown first")])  # in the main feed and others
+    build(settings, NOW, sources=listing.sources, memory=memory)
+    assert built == ["Edited, and shown first"] * 2
+    fresh = settings_for(tmp_path, "fresh", limit=20)
+    build(fresh, NOW)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "fresh")
+
+
 # --- the row index ------------------------------------------------------------------------------
 
 def index_blobs(folder: Path) -> list[bytes]:

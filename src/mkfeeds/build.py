@@ -333,7 +333,7 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
         if len(complete) != len(spec.entries) or contents.troubled(spec):
             digests[spec.key] = ("", digests[spec.key][1])  # a problem a build must tell again: never reuse
         feeds_to_render.append((spec.folder, make_feed(settings, spec, complete)))
-    rendered = render_feeds(settings, feeds_to_render, settings.jobs)
+    rendered = render_feeds(settings, feeds_to_render, settings.jobs, state.renderings())
 
     feeds: dict[str, Feed] = {}
     files: dict[str, bytes] = {}

@@ -21,7 +21,7 @@ from mkfeeds.feedsets import FeedSpec
 from mkfeeds.model import Author, Entry, Feed, FeedFile, FeedListing, FeedMeta, FeedURLs, Format, HistoryLinks
 
 if TYPE_CHECKING:  # feedgen and lxml are imported by a build that renders, not by one up to date
-    from mkfeeds.render import EntryMemo
+    from mkfeeds.render import EntryMemo, KeptRenderings
 
 # The date of a feed with no entries: fixed, so output stays reproducible, and after
 # 1990, which validators take as the earliest plausible feed date.
@@ -132,11 +132,14 @@ def render_page(settings: Settings, spec: FeedSpec, feed_listing: FeedListing, e
 RENDER_PARALLEL_MIN = 8  # feeds; fewer render faster here than workers start
 
 
-def render_feeds(settings: Settings, feeds: Sequence[tuple[str, Feed]], jobs: int) -> list[dict[str, bytes]]:
-    """Each (folder, feed)'s files, in order: on all cores for a set of many feeds."""
+def render_feeds(settings: Settings, feeds: Sequence[tuple[str, Feed]], jobs: int,
+                 kept: KeptRenderings | None = None) -> list[dict[str, bytes]]:
+    """Each (folder, feed)'s files, in order: on all cores for a set of many feeds.
+    ``kept``: entries rendered by earlier builds with the same settings (and where the
+    entries this call renders here are kept for the next)."""
     from mkfeeds.render import EntryMemo
 
-    memo = EntryMemo()
+    memo = EntryMemo(kept=kept)
 
     def render(item: tuple[str, Feed]) -> dict[str, bytes]:
         return render_feed(settings, item[1], item[0], memo)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mkfeeds.incremental import codec
 from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environment
@@ -37,6 +37,9 @@ from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, Rows, Store, StoreUna
 from mkfeeds.model import Entry, EntryKey, FileOutcome, FileRead, KeyedOutcome
 from mkfeeds.select import Choice, Selection, choose, rechoose, select
 from mkfeeds.source import SourceFile
+
+if TYPE_CHECKING:  # the renderers are imported by a build that renders, not by one up to date
+    from mkfeeds.render import KeptRenderings
 
 __all__ = ["Incremental", "Memory", "Reuse", "BuildRecord", "RACY_NS"]
 
@@ -563,6 +566,18 @@ class Incremental:
             self._lost(exc, reading=False)
 
     # -- feeds -------------------------------------------------------------------------------
+
+    def renderings(self) -> KeptRenderings | None:
+        """The entries rendered by the earlier builds of this process with the same output
+        settings (a ``render.KeptRenderings``), or None without a memory."""
+        memory = self._memory
+        if memory is None:
+            return None
+        if memory.renderings is None or memory.renderings_environment != self.environment:
+            from mkfeeds.render import KeptRenderings
+
+            memory.renderings, memory.renderings_environment = KeptRenderings(), self.environment
+        return memory.renderings
 
     def feed_digest(self, spec: Any, sources: dict[str, SourceFile]) -> str:
         """What the feed's bytes depend on; equal digests, equal bytes."""

@@ -20,11 +20,15 @@ the state, which was rolled back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mkfeeds.incremental.store import Rows
 from mkfeeds.model import KeyedOutcome
 from mkfeeds.select import Choice
 from mkfeeds.source import SourceFile
+
+if TYPE_CHECKING:  # the renderers are imported by a build that renders, not by one up to date
+    from mkfeeds.render import KeptRenderings
 
 
 @dataclass
@@ -45,6 +49,8 @@ class Memory:
     input_chunks: list[bytes] = field(default_factory=list)  # the digests of those lines, a chunk at a time
     by_path: dict[str, SourceFile] = field(default_factory=dict)
     choice: Choice | None = None  # the last selection, to follow changes
+    renderings: KeptRenderings | None = None  # entries rendered by the last builds, with these settings:
+    renderings_environment: str | None = None
 
     def forget(self) -> None:
         """Back to empty, in place (the caller keeps this object)."""
