@@ -164,6 +164,24 @@ def test_a_port_in_use_is_a_clear_error(serve, tmp_path: Path):
     assert not (tmp_path / "out2").exists(), "nothing is built when it cannot serve"
 
 
+def test_binding_beyond_loopback_warns_that_it_is_a_preview_server(tmp_path: Path):
+    """Only loopback is this machine: any other address gets a warning on stderr."""
+    write_tree(tmp_path, articles())
+    proc = subprocess.Popen([sys.executable, "-m", "mkfeeds", "serve", "-i", "in", "-o", "out", "--no-cache",
+                             "--bind", "0.0.0.0", "--port", "0", "--no-watch"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert any(line.startswith("Serving http://0.0.0.0:") for line in iter(proc.stdout.readline, ""))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=WAIT)
+    assert "warning: serving on 0.0.0.0, beyond this machine: this is a preview server, not a production one" in err
+    quiet = Server(tmp_path, "--no-watch")
+    quiet.stop()
+    assert not any("beyond this machine" in line for line in quiet.stderr)
+
+
 def test_only_loopback_addresses_count_as_this_machine():
     from mkfeeds.serve import is_loopback
 
