@@ -235,7 +235,7 @@ class Incremental:
             lines = list(map(input_line, sources))
             chunks = input_chunks(lines)
         digest = inputs_digest(self.environment, chunks)
-        self._inputs = (sources, lines, chunks, digest)
+        self._inputs = (sources, lines if memory is not None else [], chunks, digest)  # kept for a memory only
         return digest
 
     def _changed(self, sources: list[SourceFile]) -> list[int] | None:
