@@ -21,8 +21,9 @@ from mkfeeds import incremental
 from mkfeeds.build import Memory, NotPublished, build
 from mkfeeds.config import Settings
 from mkfeeds.incremental import codec
-from mkfeeds.model import EntryKey, KeyedOutcome
-from mkfeeds.select import choose, rechoose, select
+from mkfeeds.feedsets import TermIndex, taxonomy_specs
+from mkfeeds.model import Author, EntryKey, KeyedOutcome
+from mkfeeds.select import choose, newest_first, rechoose, select
 from mkfeeds.watch import Listing
 
 from test_incremental import CORPORA, EDITS, FILES, NAMES, apply, backdate, outputs
@@ -309,3 +310,36 @@ def test_an_edited_article_is_followed_without_going_through_all():
     choice = rechoose(choose(old, NOW, drafts=False, future=False), [(old[3], new[3])], NOW)
     assert choice is not None
     assert [key.source for key in choice.selection.entries] == ["00.txt", "03.txt", "01.txt", "02.txt", "04.txt"]
+
+
+# --- the feed sets, following changes ----------------------------------------------------------
+
+NAMES_OF_TERMS = st.sampled_from(["AI", "ai", "Space", "Robots", "robots", "Sport"])
+TERM_KEYS = st.builds(
+    lambda i, days, topics, sections, provider, author: EntryKey(
+        f"https://news.example.org/{i}/", f"{i:02}.txt", NOW - timedelta(days=days), NOW,
+        author=None if author is None else Author(author), topics=tuple(topics), sections=tuple(sections),
+        provider_key=provider),
+    st.integers(0, 30), st.integers(0, 20), st.lists(NAMES_OF_TERMS, max_size=3), st.lists(NAMES_OF_TERMS, max_size=2),
+    st.sampled_from([None, "example.org", "other.net"]), st.sampled_from([None, "Example", "Other"]))
+
+
+def newest_first_unique(keys) -> tuple[EntryKey, ...]:
+    unique = {key.id: key for key in keys}
+    return tuple(sorted(unique.values(), key=newest_first))
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=st.lists(TERM_KEYS, max_size=12), removed=st.sets(st.integers(0, 11), max_size=3),
+       added=st.lists(TERM_KEYS, max_size=3), minimum=st.integers(1, 3), limit=st.integers(0, 4))
+def test_following_changed_entries_gives_the_feed_sets_of_all_entries(before, removed, added, minimum, limit):
+    old = newest_first_unique(before)
+    gone = [key for at, key in enumerate(old) if at in removed]
+    ids = {key.id for key in old if key not in gone}
+    fresh = [key for key in newest_first_unique(added) if key.id not in ids]
+    new = tuple(sorted([key for key in old if key not in gone] + fresh, key=newest_first))
+    config = Settings(input=Path("in"), output=Path("out"), taxonomies=("topics", "category", "provider"),
+                      taxonomy_min_entries=minimum, limit=limit)
+    index = TermIndex(config.taxonomies, old)
+    assert index.changed(gone, fresh)
+    assert taxonomy_specs(config, new, index) == taxonomy_specs(config, new)

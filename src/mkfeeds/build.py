@@ -295,7 +295,8 @@ def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: I
     result.problems.extend(changed_ids(selection, outcomes, state.previous_ids(), state.entry))
 
     by_rel = state.sources_by_path(sources)
-    specs, archive_pages, archive_ends = _archived(settings, all_specs(settings, selection.entries))
+    terms = state.term_index(tuple(settings.taxonomies), selection) if settings.taxonomies else None
+    specs, archive_pages, archive_ends = _archived(settings, all_specs(settings, selection.entries, terms))
     page_keys = {page.key for page in archive_pages}
     reusable = state.kept_feeds()
     claimed: set[str] = set()

@@ -6,6 +6,7 @@ with the keys of the entries it shows (whole entries are decoded only for those)
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 import re
 import unicodedata
 from collections import Counter
@@ -116,18 +117,70 @@ def _spellings(taxonomy: str, entries: tuple[EntryKey, ...]) -> Counter[tuple[st
     return Counter({(name, name): count for name, count in names.items()})
 
 
-def taxonomy_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[FeedSpec]:
+def _rank(entry: EntryKey) -> tuple[float, str]:
+    return -entry.published.timestamp(), entry.id  # select.newest_first: the order of the entries
+
+
+class TermIndex:
+    """What ``taxonomy_specs`` takes of every entry, per taxonomy: how often each
+    spelling is used, and every use of each term (its casefolded name) in the entries'
+    order. Kept up to date as a few entries change (``changed``), it gives the specs
+    ``taxonomy_specs`` gives from the entries, without going through them all."""
+
+    def __init__(self, taxonomies: Iterable[str], entries: tuple[EntryKey, ...]) -> None:
+        self.taxonomies = tuple(taxonomies)
+        self.spellings = {taxonomy: _spellings(taxonomy, entries) for taxonomy in self.taxonomies}
+        self.uses: dict[str, dict[str, list[tuple[tuple[float, str], int, EntryKey]]]] = {}
+        for taxonomy in self.taxonomies:
+            uses: dict[str, list[tuple[tuple[float, str], int, EntryKey]]] = {}
+            terms_of = _terms(taxonomy)
+            for entry in entries:
+                terms = terms_of(entry)
+                if terms:
+                    rank = _rank(entry)
+                    for position, term in enumerate(terms):
+                        uses.setdefault(term.casefold(), []).append((rank, position, entry))
+            self.uses[taxonomy] = uses
+
+    def changed(self, removed: Iterable[EntryKey], added: Iterable[EntryKey]) -> bool:
+        """Take out the entries ``removed``, put in those ``added`` (in place); False when
+        an entry to take out is not where it should be (the index is then not to be used)."""
+        for taxonomy in self.taxonomies:
+            terms_of, spellings, uses = _terms(taxonomy), self.spellings[taxonomy], self.uses[taxonomy]
+            for entry in removed:
+                rank = _rank(entry)
+                for position, term in enumerate(terms_of(entry)):
+                    found = uses.get(term.casefold())
+                    at = -1 if found is None else bisect_left(found, (rank, position))
+                    if found is None or at == len(found) or found[at][2] is not entry:
+                        return False
+                    del found[at]
+                spellings.subtract(_spellings(taxonomy, (entry,)))
+            for entry in added:
+                rank = _rank(entry)
+                for position, term in enumerate(terms_of(entry)):
+                    found = uses.setdefault(term.casefold(), [])
+                    found.insert(bisect_left(found, (rank, position)), (rank, position, entry))
+                spellings.update(_spellings(taxonomy, (entry,)))
+            for spelling in [spelling for spelling, count in spellings.items() if count <= 0]:
+                del spellings[spelling]
+        return True
+
+
+def taxonomy_specs(settings: Settings, entries: tuple[EntryKey, ...], index: TermIndex | None = None) -> list[FeedSpec]:
     """One feed per term with at least ``taxonomy_min_entries`` entries, named by its
     most used spelling. ``entries`` is newest first, so each term's list is too. Terms
     are counted first; then entries are taken, newest first, until every feed has as
-    many as it shows, which is usually long before the oldest."""
+    many as it shows, which is usually long before the oldest. ``index``: a
+    ``TermIndex`` of these very entries, for these taxonomies (then the entries
+    themselves are not gone through)."""
     limit = settings.limit if settings.taxonomy_limit is None else settings.taxonomy_limit
     specs = []
     for taxonomy in settings.taxonomies:
         counts: dict[str, int] = {}
         key_of: dict[str, str] = {}  # names that differ only in case are one term
         display_names: dict[str, tuple[int, str]] = {}
-        spellings = _spellings(taxonomy, entries)
+        spellings = _spellings(taxonomy, entries) if index is None else index.spellings[taxonomy]
         for (term, _), count in spellings.items():
             key = key_of.get(term)
             if key is None:
@@ -142,9 +195,13 @@ def taxonomy_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[Fe
             if key not in display_names or (-count, name) < display_names[key]:
                 display_names[key] = (-count, name)
         archive = settings.taxonomy_archive and bool(limit)
-        members = _newest_members(taxonomy, entries, {term: key for term, key in key_of.items() if key in wanted},
-                                  {key: min(limit, counts[key]) if limit and not archive else counts[key]
-                                   for key in wanted})
+        shown = {key: min(limit, counts[key]) if limit and not archive else counts[key] for key in wanted}
+        if index is None:
+            members = _newest_members(taxonomy, entries, {term: key for term, key in key_of.items() if key in wanted},
+                                      shown)
+        else:
+            by_term = index.uses[taxonomy]
+            members = {key: [use[2] for use in by_term[key][:count]] for key, count in shown.items()}
         slugs = unique_slugs(members)
         for key in sorted(members, key=lambda k: slugs[k]):
             display = display_names[key][1]
@@ -225,5 +282,5 @@ def custom_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[Feed
     return specs
 
 
-def all_specs(settings: Settings, entries: tuple[EntryKey, ...]) -> list[FeedSpec]:
-    return [main_spec(settings, entries), *taxonomy_specs(settings, entries), *custom_specs(settings, entries)]
+def all_specs(settings: Settings, entries: tuple[EntryKey, ...], terms: TermIndex | None = None) -> list[FeedSpec]:
+    return [main_spec(settings, entries), *taxonomy_specs(settings, entries, terms), *custom_specs(settings, entries)]

@@ -91,6 +91,9 @@ class Choice:
     chosen: dict[str, EntryKey]  # id -> the entry published under it
     order: list[tuple[float, str]]  # newest_first of each entry of the selection, in its order
     contested: frozenset[str]  # ids more than one publishable article claims
+    followed: bool = False  # made by ``rechoose``, from the choice before it:
+    removed: tuple[EntryKey, ...] = ()  # the entries it no longer publishes
+    added: tuple[EntryKey, ...] = ()  # and those it publishes now
 
 
 def choose(outcomes: Iterable[KeyedOutcome], now: datetime, *, drafts: bool, future: bool,
@@ -110,6 +113,8 @@ def rechoose(choice: Choice, changes: Iterable[tuple[KeyedOutcome, KeyedOutcome]
         return None
     chosen, order, entries = dict(choice.chosen), list(choice.order), list(selection.entries)
     n_drafts = selection.drafts
+    removed: list[EntryKey] = []
+    added_keys: list[EntryKey] = []
     for before, after in changes:
         for key, added in ((before.key, False), (after.key, True)):
             if key is None:
@@ -129,10 +134,13 @@ def rechoose(choice: Choice, changes: Iterable[tuple[KeyedOutcome, KeyedOutcome]
                 at = bisect_left(order, rank)
                 order.insert(at, rank)
                 entries.insert(at, key)
+                added_keys.append(key)
             else:
                 at = bisect_left(order, rank)
                 if chosen.get(key.id) is not key or at == len(entries) or entries[at] is not key:
                     return None  # not where a selection has it: go through everything
                 del chosen[key.id], order[at], entries[at]
+                removed.append(key)
     return Choice(Selection(tuple(entries), n_drafts, selection.scheduled, selection.problems, selection.next_due),
-                  now, choice.drafts, choice.future, chosen, order, choice.contested)
+                  now, choice.drafts, choice.future, chosen, order, choice.contested, True, tuple(removed),
+                  tuple(added_keys))

@@ -35,6 +35,7 @@ from mkfeeds.incremental.memory import Memory
 from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, Rows, Store, StoreUnavailable, damaged, open_store,
                                        remove_damaged)
 from mkfeeds.model import Entry, EntryKey, FileOutcome, FileRead, KeyedOutcome
+from mkfeeds.feedsets import TermIndex
 from mkfeeds.select import Choice, Selection, choose, rechoose, select
 from mkfeeds.source import SourceFile
 
@@ -102,6 +103,7 @@ class Incremental:
         self._inputs: tuple[list[SourceFile], list[str], list[bytes], str] | None = None
         self._by_path: dict[str, SourceFile] | None = None
         self._choice: Choice | None = None
+        self._terms: TermIndex | None = None
         self._memory, self._recall = self._recalled(memory)
 
     def _recalled(self, memory: Memory | None) -> tuple[Memory | None, bool]:
@@ -567,6 +569,21 @@ class Incremental:
 
     # -- feeds -------------------------------------------------------------------------------
 
+    def term_index(self, taxonomies: tuple[str, ...], selection: Selection) -> TermIndex | None:
+        """The terms of ``selection``'s entries (for ``feedsets``), followed from the
+        last build's when the memory holds them, or None without a memory. The memory's
+        index is changed in place, so it is taken from the memory until this build
+        commits (a build that does not commit leaves none: the next makes it anew)."""
+        memory, choice = self._memory, self._choice
+        if memory is None or choice is None or choice.selection is not selection:
+            return None
+        index, memory.terms = memory.terms, None
+        if not (self._recall and index is not None and choice.followed and index.taxonomies == taxonomies
+                and index.changed(choice.removed, choice.added)):
+            index = TermIndex(taxonomies, selection.entries)
+        self._terms = index
+        return index
+
     def renderings(self) -> KeptRenderings | None:
         """The entries rendered by the earlier builds of this process with the same output
         settings (a ``render.KeptRenderings``), or None without a memory."""
@@ -648,7 +665,7 @@ class Incremental:
                             if not (sources[i].rel in written and sources[i].mtime_ns <= trusted_until)]
         memory.digests = self._digests
         memory.by_path = self._by_path if self._by_path is not None else {s.rel: s for s in sources}
-        memory.choice = self._choice
+        memory.choice, memory.terms = self._choice, self._terms
 
 
 def _find(rels: list[str], rel: str) -> int | None:

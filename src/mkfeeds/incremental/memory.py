@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from mkfeeds.incremental.store import Rows
 from mkfeeds.model import KeyedOutcome
+from mkfeeds.feedsets import TermIndex
 from mkfeeds.select import Choice
 from mkfeeds.source import SourceFile
 
@@ -49,6 +50,7 @@ class Memory:
     input_chunks: list[bytes] = field(default_factory=list)  # the digests of those lines, a chunk at a time
     by_path: dict[str, SourceFile] = field(default_factory=dict)
     choice: Choice | None = None  # the last selection, to follow changes
+    terms: TermIndex | None = None  # the taxonomies' terms of that selection's entries
     renderings: KeptRenderings | None = None  # entries rendered by the last builds, with these settings:
     renderings_environment: str | None = None
 
