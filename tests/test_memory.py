@@ -225,6 +225,23 @@ def test_a_rebuild_with_the_memory_renders_only_the_entries_that_changed(tmp_pat
     assert outputs(tmp_path / "out") == outputs(tmp_path / "fresh")
 
 
+def test_an_edit_that_keeps_the_key_shows_up_in_the_next_rebuild(tmp_path: Path):
+    """A new title, excerpt or body leaves the article's key (what selection needs) as
+    it was: the whole entry and its renderings must still be the new ones."""
+    corpus(tmp_path, 12)
+    settings = settings_for(tmp_path, "out", cache=tmp_path / "state")
+    memory, listing = Memory(), Listing.of(settings)
+    build(settings, NOW, sources=listing.sources, memory=memory)
+    path = tmp_path / "in/3/011.txt"
+    for round_ in range(2):
+        path.write_text(path.read_text().replace("Story 11" if round_ == 0 else "Retitled once",
+                                                 "Retitled once" if round_ == 0 else "Retitled twice"))
+        listing.update([str(path)])
+        build(settings, NOW, sources=listing.sources, memory=memory)
+        assert outputs(tmp_path / "out") == reference(tmp_path, out=f"reference-{round_}")
+    assert b"Retitled twice" in (tmp_path / "out/feed.json").read_bytes()
+
+
 # --- the row index ------------------------------------------------------------------------------
 
 def index_blobs(folder: Path) -> list[bytes]:

@@ -17,6 +17,7 @@ is a notice in ``notices``, never an exception: the build goes on without it.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import sqlite3
 import time
@@ -104,6 +105,8 @@ class Incremental:
         self._by_path: dict[str, SourceFile] | None = None
         self._choice: Choice | None = None
         self._terms: TermIndex | None = None
+        self._feed_digests: dict[str, tuple[Any, tuple[EntryKey, ...], str]] = {}
+        self._changed_rels: set[str] | None = None
         self._memory, self._recall = self._recalled(memory)
 
     def _recalled(self, memory: Memory | None) -> tuple[Memory | None, bool]:
@@ -531,6 +534,11 @@ class Incremental:
             return held if EntryKey.of(held) == key else None
         packed = self._entries.get(key.source)
         text: str | None = None
+        memory, digest = self._memory, self._digests.get(key.source)
+        if packed is None and memory is not None and digest is not None:  # decoded by an earlier build
+            known = memory.entries.get(key.source)
+            if known is not None and known[0] == digest and EntryKey.of(known[1]) == key:
+                return known[1]
         if packed is not None:
             text = zlib.decompress(packed).decode("utf-8", "surrogatepass")
         elif self._store is not None:
@@ -543,7 +551,10 @@ class Incremental:
                     self._forget()
             except sqlite3.Error as exc:
                 self._lost(exc, reading=True)
-        return self._decode_entry(key, text)
+        entry = self._decode_entry(key, text)
+        if entry is not None and memory is not None and digest is not None and packed is None:
+            memory.keep_entry(key.source, digest, entry)
+        return entry
 
     def body(self, key: EntryKey) -> str | None:
         """The body's HTML as an earlier build rendered it from the same text, if kept."""
@@ -597,12 +608,37 @@ class Incremental:
         return memory.renderings
 
     def feed_digest(self, spec: Any, sources: dict[str, SourceFile]) -> str:
-        """What the feed's bytes depend on; equal digests, equal bytes."""
+        """What the feed's bytes depend on; equal digests, equal bytes. With the memory,
+        a feed whose place, names and entries (the very keys) are the last build's, none
+        of whose files changed, has the last build's digest without going through them."""
+        place = (spec.key, spec.kind, spec.folder, spec.title, spec.description, spec.full_content,
+                 spec.complete, spec.history)
+        memory = self._memory
+        changed = self._changed_paths()
+        if memory is not None and changed is not None and memory.feed_digests_environment == self.environment:
+            last = memory.feed_digests.get(spec.key)
+            if (last is not None and last[0] == place and len(last[1]) == len(spec.entries)
+                    and all(map(operator.is_, last[1], spec.entries))
+                    and changed.isdisjoint(map(operator.attrgetter("source"), spec.entries))):
+                self._feed_digests[spec.key] = last
+                return last[2]
+
         def text_of(key: EntryKey) -> str:
             known = self._digests.get(key.source)
             return known.hex() if known is not None else repr(self.entry(key))
 
-        return feed_digest(self.environment, spec, sources, text_of)
+        digest = feed_digest(self.environment, spec, sources, text_of)
+        if memory is not None:
+            self._feed_digests[spec.key] = (place, spec.entries, digest)
+        return digest
+
+    def _changed_paths(self) -> set[str] | None:
+        """The paths this build compared with their rows, when the memory told which."""
+        if self._changed_rels is None and self._delta is not None:
+            sources, changed = self._delta
+            if changed is not None:
+                self._changed_rels = {sources[i].rel for i in changed}
+        return self._changed_rels
 
     def kept_feeds(self) -> dict[str, str]:
         """Feed key -> digest, for each feed of the last build whose files are still
@@ -666,6 +702,7 @@ class Incremental:
         memory.digests = self._digests
         memory.by_path = self._by_path if self._by_path is not None else {s.rel: s for s in sources}
         memory.choice, memory.terms = self._choice, self._terms
+        memory.feed_digests, memory.feed_digests_environment = self._feed_digests, self.environment
 
 
 def _find(rels: list[str], rel: str) -> int | None:

@@ -20,10 +20,10 @@ the state, which was rolled back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mkfeeds.incremental.store import Rows
-from mkfeeds.model import KeyedOutcome
+from mkfeeds.model import Entry, EntryKey, KeyedOutcome
 from mkfeeds.feedsets import TermIndex
 from mkfeeds.select import Choice
 from mkfeeds.source import SourceFile
@@ -51,8 +51,21 @@ class Memory:
     by_path: dict[str, SourceFile] = field(default_factory=dict)
     choice: Choice | None = None  # the last selection, to follow changes
     terms: TermIndex | None = None  # the taxonomies' terms of that selection's entries
+    feed_digests: dict[str, tuple[Any, tuple[EntryKey, ...], str]] = field(default_factory=dict)  # key ->
+    feed_digests_environment: str | None = None  # (place, entries, digest), and the environment of those
+    entries: dict[str, tuple[bytes, Entry]] = field(default_factory=dict)  # path -> whole entries decoded lately
     renderings: KeptRenderings | None = None  # entries rendered by the last builds, with these settings:
     renderings_environment: str | None = None
+
+    def keep_entry(self, rel: str, digest: bytes, entry: Entry) -> None:
+        """A whole entry decoded for a feed, with the digest of the text it is of (which
+        is what makes it the entry of that file whatever build asks: the rules are the
+        state's fingerprint). The least recently kept go first."""
+        entries = self.entries
+        entries.pop(rel, None)
+        entries[rel] = (digest, entry)
+        if len(entries) > ENTRIES_KEPT:
+            del entries[next(iter(entries))]
 
     def forget(self) -> None:
         """Back to empty, in place (the caller keeps this object)."""
@@ -83,3 +96,4 @@ class Memory:
 
 
 _SLICE = 512
+ENTRIES_KEPT = 8192  # whole entries: those of the feeds a rebuild renders again, with room to spare
