@@ -428,7 +428,8 @@ class Incremental:
                 if read.digest is not None and self._store is not None:
                     self._digests[rel] = read.digest
                     rows.append((rel, *stat, read.digest, started, *key, entry))
-                    stored[rel] = outcome
+                    if self._memory is not None:
+                        stored[rel] = outcome
                 else:
                     if i in reuse.confirm:
                         dropped.append(rel)
@@ -469,22 +470,27 @@ class Incremental:
             return
         try:
             shared, share = self._shared_positions, self._shared.setdefault
-            for row in store.put(rows):  # as the row index holds it; a value many rows have, once
+            written = store.put(rows)
+            for row in written:  # as the row index holds it; a value many rows have, once
                 self._put[row[0]] = tuple([share(v, v) if at in shared else v for at, v in enumerate(row)])
                 self._confirmed.pop(row[0], None)
-                self._decoded_changes[row[0]] = stored[row[0]]
-                self._written.add(row[0])
             store.confirm(confirmed)
             for values in confirmed:
                 self._confirmed[values[-1]] = values[:-1]
-                self._written.add(values[-1])
             store.drop(dropped)
             for rel in dropped:
                 self._put[rel] = None
-                self._decoded_changes[rel] = None
-                self._written.discard(rel)
         except sqlite3.Error as exc:
             self._lost(exc, reading=False)
+            return
+        if self._memory is not None:  # what the memory will need of these rows (only then: a cold build
+            for row in written:  # would hold it for every article)
+                self._decoded_changes[row[0]] = stored[row[0]]
+                self._written.add(row[0])
+            self._written.update(values[-1] for values in confirmed)
+            for rel in dropped:
+                self._decoded_changes[rel] = None
+                self._written.discard(rel)
 
     def index_rows(self, reuse: Reuse) -> None:
         """Every file is read: drop the rows of vanished ones and bring the row index up
@@ -499,12 +505,14 @@ class Incremental:
             store.drop(reuse.stale)
             for rel in reuse.stale:
                 self._put[rel] = None
-                self._decoded_changes[rel] = None
+                if self._memory is not None:
+                    self._decoded_changes[rel] = None
             updated = rows
             if rows is None or self._put or self._confirmed or not self._index_held:
-                changes = self._index_changes.union(self._put, self._confirmed)
-                if rows is not None and self._index_held and len(changes) <= max(
-                        INDEX_CHANGES_MIN, len(rows.columns[0]) // INDEX_CHANGES_SHARE):
+                most = max(INDEX_CHANGES_MIN, len(rows.columns[0]) // INDEX_CHANGES_SHARE) if rows is not None else 0
+                changes = (self._index_changes.union(self._put, self._confirmed)
+                           if self._index_held and len(self._put) + len(self._confirmed) <= most else None)
+                if rows is not None and changes is not None and len(changes) <= most:
                     store.set_index_changes(changes)
                     if self._recall:  # the memory's rows change once this build commits (``_remember``)
                         self._unapplied = (self._put, self._confirmed)
