@@ -261,7 +261,7 @@ class Incremental:
                 found[sources[i].rel] = sources[i]
         else:
             found = {source.rel: source for source in sources}
-        self._by_path = found
+        self._by_path = found if memory is not None else None  # held to the end of the build for a memory only
         return found
 
     def selection(self, outcomes: list[KeyedOutcome], now: datetime, *, drafts: bool, future: bool,
@@ -291,7 +291,7 @@ class Incremental:
         list what needs reading, and the rows of vanished files."""
         count = len(sources)
         fresh = Reuse([None] * count, list(range(count)), {})
-        self._reuse = fresh
+        self._reuse = fresh if self._memory is not None else None  # for the memory only: held to the end
         store = self._store
         if store is None:
             self._rows = None
@@ -332,7 +332,7 @@ class Incremental:
                 reuse.stale = [rel for rel in rels if rel not in listed]
         self._compare(sources, rows, pairs, reuse)
         self._rows = rows
-        self._reuse = reuse
+        self._reuse = reuse if self._memory is not None else None
         return reuse
 
     def _compare(self, sources: list[SourceFile], rows: Rows, pairs: Iterable[tuple[int, int | None]],
