@@ -130,7 +130,7 @@ def test_ctrl_c_to_the_whole_process_group_while_workers_read_prints_no_worker_t
                                                             webUrl=f"https://news.example.org/{i}/")
                                  for i in range(300)})
     to_group = HARNESS.replace("os.kill(os.getpid(), signal.SIGINT)", "os.killpg(os.getpgid(0), signal.SIGINT)")
-    run = subprocess.run([sys.executable, "-c", to_group, "mkfeeds.build", "_prepare_rendering", "1",
+    run = subprocess.run([sys.executable, "-c", to_group, "mkfeeds.build", "prepare_rendering", "1",
                           *command(tmp_path)[:-2], "-j", "2"],
                          capture_output=True, text=True, timeout=120, start_new_session=True)
     assert run.returncode == 130, run.stderr

@@ -26,15 +26,7 @@ from mkfeeds.model import Author, EntryKey, KeyedOutcome
 from mkfeeds.select import choose, newest_first, rechoose, select
 from mkfeeds.watch import Listing
 
-from test_incremental import CORPORA, EDITS, FILES, NAMES, apply, backdate, outputs
-
-
-def settings_for(root: Path, out: str, **overrides) -> Settings:
-    values = dict(input=root / "in", output=root / out, base_url="https://feeds.example.org/",
-                  site_url="https://news.example.org/", title="Example News", description="Latest",
-                  language="en", cache=None, jobs=1, limit=0)
-    values.update(overrides)
-    return Settings(**values)
+from test_incremental import CORPORA, EDITS, apply, backdate, outputs, settings_for
 
 
 @pytest.fixture
@@ -65,6 +57,15 @@ def corpus(root: Path, count: int = 40) -> None:
         for i in range(count)})
     write_tree(root / "in", {"bad.txt": "---\ntitle: [\n---\n"})
     backdate(root / "in")
+
+
+def session(root: Path, count: int = 40, **overrides) -> tuple[Settings, Memory, Listing]:
+    """A corpus, and a watch session's first build of it: the settings, the memory, the listing."""
+    corpus(root, count)
+    settings = settings_for(root, "out", cache=root / "state", **overrides)
+    memory, listing = Memory(), Listing.of(settings)
+    build(settings, NOW, sources=listing.sources, memory=memory)
+    return settings, memory, listing
 
 
 def reference(root: Path, now: datetime = NOW, out: str = "reference") -> dict[str, bytes]:
@@ -143,10 +144,7 @@ def test_without_the_listing_the_memory_still_spares_decoding(tmp_path: Path, de
 
 
 def test_a_build_by_another_process_meanwhile_makes_the_memory_start_again(tmp_path: Path, decoded):
-    corpus(tmp_path)
-    settings = settings_for(tmp_path, "out", cache=tmp_path / "state")
-    memory, listing = Memory(), Listing.of(settings)
-    build(settings, NOW, sources=listing.sources, memory=memory)
+    settings, memory, listing = session(tmp_path)
     path = edit(tmp_path, "0/004.txt", "Changed by the other process's turn")
     build(settings, NOW)  # another process: it commits, and the memory no longer describes the state
     listing.update([path, edit(tmp_path, "0/008.txt", "Then this one")])
@@ -157,10 +155,7 @@ def test_a_build_by_another_process_meanwhile_makes_the_memory_start_again(tmp_p
 
 
 def test_a_refused_build_leaves_the_memory_as_true_as_the_state(tmp_path: Path, decoded):
-    corpus(tmp_path)
-    settings = settings_for(tmp_path, "out", cache=tmp_path / "state")
-    memory, listing = Memory(), Listing.of(settings)
-    build(settings, NOW, sources=listing.sources, memory=memory)
+    settings, memory, listing = session(tmp_path)
     listing.update([edit(tmp_path, "1/001.txt", "Refused")])
     with pytest.raises(NotPublished):
         build(settings, NOW, sources=listing.sources, memory=memory, publish=lambda result: False)
@@ -204,10 +199,7 @@ def test_a_rebuild_with_the_memory_renders_only_the_entries_that_changed(tmp_pat
     bytes), so feedgen builds only the edited one, in RSS and in Atom."""
     from feedgen.entry import FeedEntry
 
-    corpus(tmp_path)
-    settings = settings_for(tmp_path, "out", cache=tmp_path / "state", limit=20)
-    memory, listing = Memory(), Listing.of(settings)
-    build(settings, NOW, sources=listing.sources, memory=memory)
+    settings, memory, listing = session(tmp_path, limit=20)
     built: list[str] = []
     real = FeedEntry.title
 
@@ -228,10 +220,7 @@ def test_a_rebuild_with_the_memory_renders_only_the_entries_that_changed(tmp_pat
 def test_an_edit_that_keeps_the_key_shows_up_in_the_next_rebuild(tmp_path: Path):
     """A new title, excerpt or body leaves the article's key (what selection needs) as
     it was: the whole entry and its renderings must still be the new ones."""
-    corpus(tmp_path, 12)
-    settings = settings_for(tmp_path, "out", cache=tmp_path / "state")
-    memory, listing = Memory(), Listing.of(settings)
-    build(settings, NOW, sources=listing.sources, memory=memory)
+    settings, memory, listing = session(tmp_path, 12)
     path = tmp_path / "in/3/011.txt"
     for round_ in range(2):
         path.write_text(path.read_text().replace("Story 11" if round_ == 0 else "Retitled once",

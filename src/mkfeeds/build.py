@@ -430,7 +430,7 @@ def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremen
     while work:
         again: list[int] = []
         for reads in loading.read_files(sources, work, reuse.confirm, rules, state.encode, jobs=settings.jobs,
-                                        progress=progress, meanwhile=_prepare_rendering):
+                                        progress=progress, meanwhile=prepare_rendering):
             again.extend(state.take(sources, reads, reuse))
         work = again  # stored outcomes that did not decode after all: read those files again
     state.index_rows(reuse)
@@ -443,18 +443,13 @@ def _complete(reuse: Reuse) -> list[KeyedOutcome]:
     return cast("list[KeyedOutcome]", reuse.outcomes)  # checked just above
 
 
-def _prepare_rendering() -> None:
-    """While workers read articles: import Markdown, the sanitizer and the feed writers."""
+def prepare_rendering() -> None:
+    """Import Markdown, the sanitizer and the feed writers: while workers read articles,
+    and for a process that will build again (a watch loop) after a build that rendered
+    nothing, so that its first rebuild does not pay for it."""
     from mkfeeds import markup, render  # noqa: F401
 
     markup.prepare()
-
-
-def prepare_rendering() -> None:
-    """For a process that will build again (a watch loop) after a build that rendered
-    nothing: import what rendering takes now, rather than in its first rebuild."""
-    _prepare_rendering()
-    from mkfeeds import rendering  # noqa: F401
 
 
 class ShownEntries:

@@ -272,11 +272,10 @@ class Incremental:
         if memory is None:
             return select(outcomes, now, drafts=drafts, future=future, shown=shown)
         choice = None
-        reuse = self._reuse
         changed = self._delta[1] if self._recall and self._delta is not None else None
         last = memory.choice
         if (changed is not None and last is not None and last.drafts == drafts and last.future == future
-                and reuse is not None and len(memory.outcomes) == len(outcomes)):
+                and len(memory.outcomes) == len(outcomes)):
             before = memory.outcomes
             choice = rechoose(last, [(before[i], outcomes[i]) for i in changed if before[i] is not outcomes[i]], now)
         if choice is None:
@@ -510,9 +509,9 @@ class Incremental:
             updated = rows
             if rows is None or self._put or self._confirmed or not self._index_held:
                 most = max(INDEX_CHANGES_MIN, len(rows.columns[0]) // INDEX_CHANGES_SHARE) if rows is not None else 0
-                changes = (self._index_changes.union(self._put, self._confirmed)
-                           if self._index_held and len(self._put) + len(self._confirmed) <= most else None)
-                if rows is not None and changes is not None and len(changes) <= most:
+                few = self._index_held and len(self._put) + len(self._confirmed) <= most  # before making the set
+                changes = self._index_changes.union(self._put, self._confirmed) if few else frozenset()
+                if rows is not None and few and len(changes) <= most:
                     store.set_index_changes(changes)
                     if self._recall:  # the memory's rows change once this build commits (``_remember``)
                         self._unapplied = (self._put, self._confirmed)
