@@ -57,3 +57,15 @@ def test_related_items_show_in_all_three_formats(make_settings, tmp_path):
     assert "https://b.example/bg" in files["rss.xml"].decode()
     assert 'rel="related"' in files["atom.xml"].decode() and "Background" in files["atom.xml"].decode()
     assert "https://b.example/bg" in files["feed.json"].decode()
+
+
+def test_the_apis_content_stands_in_for_a_blank_body_and_a_body_wins_over_it(make_settings, tmp_path):
+    write_tree(tmp_path / "in", {
+        "blank.txt": article_text("\n\n", title="Blank", webUrl="https://n.example/blank",
+                                  content="From the **API**"),
+        "both.txt": article_text("The *body*", title="Both", webUrl="https://n.example/both",
+                                 content="From the **API**"),
+    })
+    items = json.loads(plan(make_settings(taxonomies=()), NOW).files["feed.json"])["items"]
+    content = {item["title"]: item["content_html"] for item in items}
+    assert content == {"Blank": "<p>From the <strong>API</strong></p>", "Both": "<p>The <em>body</em></p>"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -65,7 +66,8 @@ def test_a_long_feed_is_written_as_it_is_rendered_to_the_same_bytes(tmp_path, mo
 
     write_tree(tmp_path / "in", {f"{i:03}.md": article_text(
         f"Body *{i}*." if i % 3 else "", title=f"T{i}", webUrl=f"https://n.example/{i}/",
-        publishedDateTime=f"2024-03-{1 + i % 28:02}T10:{i % 60:02}:00Z", topics=["AI", f"T{i % 4}"])
+        publishedDateTime=f"2024-03-{1 + i % 28:02}T10:{i % 60:02}:00Z", topics=["AI", f"T{i % 4}"],
+        **({"content": f"From the **API** {i}"} if i % 2 else {}))  # it stands in for a blank body
         for i in range(150)})
 
     def built(out: str, **overrides) -> dict[str, bytes]:
@@ -87,4 +89,39 @@ def test_a_long_feed_is_written_as_it_is_rendered_to_the_same_bytes(tmp_path, mo
     monkeypatch.setattr(build_module, "STREAM_CHUNK", chunk)
     monkeypatch.setattr(build_module.LongFeed, "produce", spy)
     assert built("streamed") == whole
+    content = {item["title"]: item.get("content_html") for item in json.loads(whole["feed.json"])["items"]}
+    assert content["T3"] == "<p>From the <strong>API</strong> 3</p>" and content["T5"] == "<p>Body <em>5</em>.</p>"
     assert "main" in streamed and "topics/ai" in streamed
+
+
+def test_a_long_feed_tells_its_bodies_problems_and_keeps_its_bodies_for_the_next_build(tmp_path, monkeypatch):
+    from conftest import NOW, article_text, write_tree
+
+    from mkfeeds import bodies
+    from mkfeeds import build as build_module
+    from mkfeeds.config import Settings
+
+    write_tree(tmp_path / "in", {f"{i:02}.md": article_text(
+        "<div>" * 20_000 + "\n\nDeep." if i == 5 else f"Body *{i}*.", title=f"T{i}",
+        webUrl=f"https://n.example/{i}/", publishedDateTime=f"2024-03-{1 + i:02}T10:00:00Z") for i in range(24)})
+    monkeypatch.setattr(build_module, "STREAM_MIN", 20)
+    monkeypatch.setattr(build_module, "STREAM_CHUNK", 7)
+    rendered: list[str] = []
+    real = bodies.render_body
+
+    def counted(entry, source):
+        rendered.append(entry.source)
+        return real(entry, source)
+
+    monkeypatch.setattr(bodies, "render_body", counted)
+    settings = Settings(input=tmp_path / "in", output=tmp_path / "out", base_url="https://f.example/",
+                        cache=tmp_path / "state", limit=0, jobs=1, taxonomies=())
+    first = build_module.build(settings, NOW)
+    assert [(p.path, p.severity, p.field) for p in first.problems] == [("05.md", "warning", "body")]
+    assert len(rendered) == 24
+    (tmp_path / "in" / "07.md").write_text(article_text("Body *edited*.", title="T7", webUrl="https://n.example/7/",
+                                                        publishedDateTime="2024-03-08T10:00:00Z"))
+    rendered.clear()
+    second = build_module.build(settings, NOW)
+    assert sorted(rendered) == ["05.md", "07.md"]  # the edited body, and the one whose warning is told again
+    assert [(p.path, p.severity, p.field) for p in second.problems] == [("05.md", "warning", "body")]

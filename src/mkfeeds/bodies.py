@@ -2,7 +2,8 @@
 for the entries a feed shows, each once, on all cores when there are many.
 
 The body is read from the article file again (a build keeps only what choosing entries
-needs) and rendered by ``markup``. A body the build's state already holds never comes
+needs), its front matter parsed again only when the body is blank (the API's ``content``
+then stands in), and rendered by ``markup``. A body the build's state already holds never comes
 here: the build asks the state first. Markdown and the sanitizer are imported when a
 body is first needed: a build that renders none (up to date) never loads them.
 """
@@ -17,9 +18,9 @@ from typing import NamedTuple
 from mkfeeds import parallel
 from mkfeeds.errors import ArticleError
 from mkfeeds.loading import problem_of
-from mkfeeds.mapping import body_markdown
+from mkfeeds.mapping import body_markdown, markdown_of
 from mkfeeds.model import Entry, Problem
-from mkfeeds.source import SourceFile, load_article
+from mkfeeds.source import SourceFile, load_body
 
 PARALLEL_MIN = 64  # bodies (a few ms each): fewer render faster here than workers start
 PER_PROCESS_MIN = 32
@@ -40,12 +41,12 @@ def render_body(entry: Entry, source: SourceFile) -> Body:
     from mkfeeds import markup
 
     try:
-        article = load_article(source)
+        found = load_body(source)
     except ArticleError as exc:  # changed or vanished since it was first read
         return Body(None, (problem_of(exc),), False)
     problems: tuple[Problem, ...] = ()
     try:
-        text = body_markdown(article)
+        text = markdown_of(found) if isinstance(found, str) else body_markdown(found)
         if markup.too_much_markup(text):
             problems = (Problem("warning", entry.source, f"more than {markup.MAX_RAW_TAGS:,} HTML tags; "
                                 "the body's raw HTML is left out", field="body"),)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from mkfeeds import archives, bodies, loading
 from mkfeeds.config import PLACEHOLDER_URL, Settings
@@ -495,29 +495,45 @@ class ShownEntries:
         return None
 
     def prepare_bodies(self) -> None:
+        """Render every body asked for so far (on all cores when there are many)."""
+        wanted = self.wanted_bodies()
+        if wanted:
+            self.keep(self.take_bodies(wanted, bodies.render_bodies(wanted, self.sources, self.settings.jobs)))
+
+    def wanted_bodies(self) -> list[Entry]:
+        """The entries asked for whose body is still to be rendered (each once)."""
         wanted = list(self._wanted.values())
         self._wanted = {}
-        if not wanted:
-            return
+        return wanted
+
+    def take_bodies(self, entries: Sequence[Entry], rendered: Iterable[bodies.Body]) -> list[tuple[str, str]]:
+        """Note the bodies rendered for ``entries``; the (path, HTML) pairs that may be
+        kept for later builds."""
         keep = []
-        for entry, body in zip(wanted, bodies.render_bodies(wanted, self.sources, self.settings.jobs)):
+        for entry, body in zip(entries, rendered):
             self._bodies[entry.source] = body.html
             self.problems.extend(body.problems)
             if body.problems:
                 self._troubled.add(entry.source)
             if body.keep and body.html is not None:
                 keep.append((entry.source, body.html))
-        self.state.keep_bodies(keep)
+        return keep
 
-    def finished(self, shown: tuple[Entry, bool]) -> Entry | None:
-        """The entry as its feed shows it: with its content, or its summary only."""
+    def keep(self, rendered: list[tuple[str, str]]) -> None:
+        """Keep bodies in the state (by the build's own process, never a worker)."""
+        self.state.keep_bodies(rendered)
+
+    def finished(self, shown: tuple[Entry, bool], rendered: Mapping[str, str | None] | None = None) -> Entry | None:
+        """The entry as its feed shows it: with its content, or its summary only.
+        ``rendered``: bodies rendered since they were asked for, not yet taken."""
         entry, full = shown
         if not full:
             return entry
         found = self._finished.get((entry.source, full), ...)
         if found is not ...:
             return found
-        html = self._bodies.get(entry.source, "") if entry.has_body else ""
+        known = rendered if rendered is not None and entry.source in rendered else self._bodies
+        html = known.get(entry.source, "") if entry.has_body else ""
         result = None if html is None else bodies.with_content(entry, html)
         self._finished[(entry.source, full)] = result
         return result
@@ -554,7 +570,6 @@ class LongFeed:
         self.sizes: dict[str, int] = {}
 
     def produce(self, sinks: dict[str, Callable[[bytes], object]]) -> None:
-        from mkfeeds import parallel
         from mkfeeds.render.stream import Pieces, Writer
 
         formats = list(file_names(self.settings).items())
@@ -562,32 +577,34 @@ class LongFeed:
         writers = {fmt: Writer(pieces[fmt], self._counted(self.spec.folder + name, sinks[self.spec.folder + name]))
                    for fmt, name in formats}
         keys = self.spec.entries
+        running: _Rendering | None = None
         for start in range(0, len(keys), STREAM_CHUNK):
-            contents = ShownEntries(self.settings, self.state, self.sources, self.problems)
-            shown = [found for key in keys[start:start + STREAM_CHUNK]
-                     if (found := contents.entry(key, self.spec.full_content)) is not None]
-            contents.prepare_bodies()
-            entries = [entry for entry in map(contents.finished, shown) if entry is not None]
-            self.troubled |= len(entries) != len(keys[start:start + STREAM_CHUNK]) or contents.any_troubled()
-            parts = max(1, len(entries) // 64)
-            slices = [entries[i * len(entries) // parts:(i + 1) * len(entries) // parts] for i in range(parts)]
-            processes = parallel.processes_for(self.settings.jobs, parts) if len(entries) >= 128 else 1
-
-            def render(group: list[Entry]) -> list[bytes]:
-                return [pieces[fmt].entries(group) for fmt, _ in formats]
-
-            done = 0
-            try:
-                with parallel.forked_map(render, slices, processes) as rendered:
-                    for group_pieces in rendered:
-                        self._add(writers, formats, group_pieces)
-                        done += 1
-            except parallel.PoolBroken:  # a worker died: render the rest of the chunk here
-                for group in slices[done:]:
-                    self._add(writers, formats, render(group))
+            chunk = self._decoded(keys[start:start + STREAM_CHUNK])  # while the workers render the last
+            if running is not None:
+                self._written(running, writers, formats)
+            running = _Rendering(chunk, [pieces[fmt] for fmt, _ in formats], self.settings.jobs)
+        if running is not None:
+            self._written(running, writers, formats)
         for writer in writers.values():
             writer.finish()
         self.problems = list(dict.fromkeys(self.problems))  # an entry in several chunks' feeds: told once
+
+    def _decoded(self, keys: Sequence[EntryKey]) -> _Chunk:
+        contents = ShownEntries(self.settings, self.state, self.sources, self.problems)
+        shown = [found for key in keys if (found := contents.entry(key, self.spec.full_content)) is not None]
+        self.troubled |= len(shown) != len(keys)
+        wanted = {entry.source for entry in contents.wanted_bodies()}
+        return _Chunk(contents, [(entry, full, entry.source in wanted) for entry, full in shown])
+
+    def _written(self, running: _Rendering, writers: dict[Format, Any], formats: list[tuple[Format, str]]) -> None:
+        """Write a chunk's pieces as they come, and keep its bodies."""
+        contents = running.chunk.contents
+        for group, (group_pieces, rendered, count) in running.results():
+            wanted = [entry for entry, _, wants in group if wants]
+            contents.keep(contents.take_bodies(wanted, rendered))
+            self.troubled |= count != len(group)
+            self._add(writers, formats, group_pieces)
+        self.troubled |= contents.any_troubled()
 
     @staticmethod
     def _add(writers: dict[Format, Any], formats: list[tuple[Format, str]], group_pieces: list[bytes]) -> None:
@@ -608,6 +625,56 @@ class LongFeed:
         return [f"{self.settings.output / name} is {size:,} bytes, above the {budget:,}-byte budget "
                 "(max-feed-bytes); lower the limit or publish summaries only"
                 for name, size in sorted(self.sizes.items()) if budget and size > budget]
+
+
+class _Chunk(NamedTuple):
+    """A long feed's entries decoded for rendering: with each, whether its feed shows the
+    full content and whether its body is to be rendered with it."""
+
+    contents: ShownEntries
+    shown: list[tuple[Entry, bool, bool]]
+
+
+_Rendered = tuple[list[bytes], list[bodies.Body], int]  # pieces by format, bodies rendered, entries shown
+
+
+class _Rendering:
+    """A chunk of a long feed being rendered by workers, a group of entries each: their
+    bodies, then their pieces in every format (one pool, started now)."""
+
+    GROUP = 64  # entries
+
+    def __init__(self, chunk: _Chunk, pieces: list[Any], jobs: int) -> None:
+        from mkfeeds import parallel
+
+        self.chunk, self.pieces = chunk, pieces
+        shown = chunk.shown
+        parts = max(1, len(shown) // self.GROUP)
+        self.groups = [shown[i * len(shown) // parts:(i + 1) * len(shown) // parts] for i in range(parts)]
+        processes = parallel.processes_for(jobs, parts) if len(shown) >= 2 * self.GROUP else 1
+        self._map = parallel.forked_map(self._render, self.groups, processes)
+
+    def _render(self, group: list[tuple[Entry, bool, bool]]) -> _Rendered:
+        """In a worker (or here): the group's bodies, then its pieces."""
+        contents = self.chunk.contents
+        wanted = [entry for entry, _, wants in group if wants]
+        rendered = [bodies.render_body(entry, contents.sources[entry.source]) for entry in wanted]
+        html = {entry.source: body.html for entry, body in zip(wanted, rendered)}
+        entries = [done for entry, full, _ in group if (done := contents.finished((entry, full), html)) is not None]
+        return [piece.entries(entries) for piece in self.pieces], rendered, len(entries)
+
+    def results(self) -> Iterator[tuple[list[tuple[Entry, bool, bool]], _Rendered]]:
+        from mkfeeds import parallel
+
+        done = 0
+        try:
+            with self._map as rendered:
+                for result in rendered:
+                    yield self.groups[done], result
+                    done += 1
+        except parallel.PoolBroken:  # a worker died: render the rest of the chunk here
+            for group in self.groups[done:]:
+                yield group, self._render(group)
 
 
 def _over_budget(settings: Settings, files: dict[str, bytes]) -> list[str]:

@@ -239,7 +239,11 @@ def map_article(article: Article, settings: MappingSettings) -> tuple[Entry, lis
 def body_markdown(article: Article) -> str:
     """The Markdown source of an article's full content: its body, else the API's
     ``content`` field; cleaned and cut to ``BODY_MAX``."""
-    body = article.body if article.body.strip() else article.meta.get("content")
+    return markdown_of(article.body if article.body.strip() else article.meta.get("content"))
+
+
+def markdown_of(body: object) -> str:
+    """A body (or the ``content`` that stands in for it), cleaned and cut to ``BODY_MAX``."""
     if not isinstance(body, str):
         return ""
     return text.truncate(text.clean(body), BODY_MAX)

@@ -288,16 +288,28 @@ def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
 
 def parse_article(rel: str, text: str) -> Article:
     """Split front matter from body and load the front matter safely."""
+    split = split_article(rel, text)
+    meta, key_lines = load_yaml(rel, split.front_matter, split.first_line)
+    return Article(path=rel, meta=meta, body=split.body, key_lines=key_lines)
+
+
+class Split(NamedTuple):
+    """An article's text cut at its front matter's fences, nothing parsed yet."""
+
+    front_matter: str
+    body: str
+    first_line: int  # of the front matter: YAML's line 0
+
+
+def split_article(rel: str, text: str) -> Split:
     opening = _FENCE.match(text)  # python-frontmatter's delimiter rule, at the start
     if opening is None:
         raise ArticleError(rel, "has no front matter: the file must start with a '---' line", line=1)
     closing = _closing_fence(text, opening.end())
     if closing is None:
         raise ArticleError(rel, "front matter is not closed: no '---' line after the first", line=1)
-    first_line = text.count("\n", 0, opening.end()) + 1  # YAML's line 0 starts there
-    meta, key_lines = load_yaml(rel, text[opening.end():closing.start()], first_line)
-    body = text[closing.end():].strip("\n")
-    return Article(path=rel, meta=meta, body=body, key_lines=key_lines)
+    return Split(text[opening.end():closing.start()], text[closing.end():].strip("\n"),
+                 text.count("\n", 0, opening.end()) + 1)
 
 
 def _closing_fence(text: str, start: int) -> re.Match | None:
@@ -313,6 +325,17 @@ def _closing_fence(text: str, start: int) -> re.Match | None:
 
 def load_article(source: SourceFile) -> Article:
     return parse_article(source.rel, read_text(source))
+
+
+def load_body(source: SourceFile) -> str | Article:
+    """The article's body, its front matter left unparsed (it is what costs); the whole
+    article when the body is blank, as the front matter may then hold the content."""
+    text = read_text(source)
+    split = split_article(source.rel, text)
+    if split.body.strip():
+        return split.body
+    meta, key_lines = load_yaml(source.rel, split.front_matter, split.first_line)
+    return Article(path=source.rel, meta=meta, body=split.body, key_lines=key_lines)
 
 
 class WrittenInt(int):
