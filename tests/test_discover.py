@@ -93,7 +93,7 @@ def test_one_process_when_fork_is_refused(mixed, monkeypatch):
 
 
 def test_an_interrupted_listing_leaves_no_process_behind(mixed, monkeypatch):
-    def interrupted(data):
+    def interrupted(*_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(source, "_unpacked", interrupted)

@@ -292,7 +292,7 @@ def test_any_front_matter_through_a_file(document: tuple[dict[str, Any], str, st
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "a.txt"
         path.write_bytes(content.encode("utf-8", "surrogatepass"))
-        source = SourceFile(path, "a.txt", path.stat().st_size, path.stat().st_mtime_ns)
+        source = SourceFile(folder, "a.txt", path.stat().st_size, path.stat().st_mtime_ns)
         outcome = process_file(source, RULES)
         _check_problems(outcome.problems, secret)
         event("published" if outcome.entry is not None else "rejected")
@@ -323,7 +323,7 @@ def test_any_file_content(content: str | bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "a.txt"
         path.write_bytes(data)
-        outcome = process_file(SourceFile(path, "a.txt", len(data), 0), RULES)
+        outcome = process_file(SourceFile(folder, "a.txt", len(data), 0), RULES)
     _check_problems(outcome.problems, "PLANTEDsecret0000000000")
     event("published" if outcome.entry is not None else (outcome.problems or [None])[0].message[:30])
     if isinstance(content, str) and not any(0xD800 <= ord(c) <= 0xDFFF for c in content):

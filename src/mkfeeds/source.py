@@ -16,6 +16,7 @@ import re
 import stat
 from array import array
 from datetime import datetime
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,12 +46,17 @@ class SourceFile(NamedTuple):
     stat includes the inode change time and number, which no tool can set back (as git's
     index does): a same-size edit whose mtime was restored is still seen."""
 
-    path: str  # absolute (a plain string: a ``Path`` per file is costly at this count)
+    root: str  # the input folder, absolute: one string shared by every file of a listing
     rel: str  # relative to the input folder, POSIX separators
     size: int
     mtime_ns: int
     ctime_ns: int = 0
     ino: int = 0
+
+    @property
+    def path(self) -> str:
+        """Absolute, made when opened rather than held: a listing has a file per article."""
+        return self.root + "/" + self.rel
 
 
 class Skipped(NamedTuple):
@@ -80,30 +86,31 @@ def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = Non
     real_root = os.path.realpath(root)
     found: list[SourceFile] = []
     passed: list[Skipped] = []
-    folders = [(os.path.abspath(root), "")]
+    top = os.path.abspath(root)
+    folders = [(top, "")]
     while len(folders) == 1:  # down to where the tree branches (one folder per year, say)
         branches: list[tuple[str, str]] = []
-        found.extend(_walk(folders, real_root, subfolders=branches, skipped=passed))
+        found.extend(_walk(top, folders, real_root, subfolders=branches, skipped=passed))
         folders = branches
     listed: list[SourceFile] = []
     listed_skipped: list[Skipped] = []
 
     def list_half(half: list[tuple[str, str]]) -> bytes:
         skipped_here: list[Skipped] = []
-        return _packed((_walk(half, real_root, skipped=skipped_here), skipped_here))
+        return _packed((_walk(top, half, real_root, skipped=skipped_here), skipped_here))
 
     if processes > 1 and len(folders) > 1:  # two listers, each of half the branches
         try:
             with parallel.forked_map(list_half, [folders[0::2], folders[1::2]], 2) as halves:
                 for packed in halves:
-                    files, others = _unpacked(packed)
+                    files, others = _unpacked(top, packed)
                     listed.extend(files)
                     listed_skipped.extend(others)
         except parallel.PoolBroken:  # a lister died or could not start: list here
             listed, listed_skipped = [], []
             processes = 1
     if processes <= 1 or len(folders) <= 1:
-        listed = _walk(folders, real_root, skipped=listed_skipped)
+        listed = _walk(top, folders, real_root, skipped=listed_skipped)
     found.extend(listed)
     found.sort(key=itemgetter(1))  # rel
     if skipped is not None:
@@ -111,7 +118,7 @@ def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = Non
     return found
 
 
-def _walk(folders: list[tuple[str, str]], real_root: str,
+def _walk(top: str, folders: list[tuple[str, str]], real_root: str,
           subfolders: list[tuple[str, str]] | None = None,
           skipped: list[Skipped] | None = None) -> list[SourceFile]:
     """The article files in these (folder, rel prefix) pairs and below them; or, given
@@ -152,7 +159,7 @@ def _walk(folders: list[tuple[str, str]], real_root: str,
                                else "a symbolic link to nothing"))
                 continue
             if is_file(st.st_mode):
-                keep(SourceFile(entry.path, prefix + name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+                keep(SourceFile(top, prefix + name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
             else:
                 passed(Skipped(prefix + name, _NOT_REGULAR))
     return found
@@ -183,13 +190,14 @@ def source_file(root: Path, rel: str) -> SourceFile | None:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
-    return SourceFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return SourceFile(top, rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _packed(listing: tuple[list[SourceFile], list[Skipped]]) -> bytes:
-    """Files as marshalled columns: several times quicker to send and load than tuples."""
+    """Files as marshalled columns, without their root (the caller's): several times
+    quicker to send and load than tuples."""
     found, skipped = listing
-    return marshal.dumps(("\0".join([s.path for s in found]), "\0".join([s.rel for s in found]),
+    return marshal.dumps(("\0".join([s.rel for s in found]),
                           array("q", [s.size for s in found]).tobytes(),
                           array("q", [s.mtime_ns for s in found]).tobytes(),
                           array("q", [s.ctime_ns for s in found]).tobytes(),
@@ -197,13 +205,13 @@ def _packed(listing: tuple[list[SourceFile], list[Skipped]]) -> bytes:
                           [tuple(item) for item in skipped]))
 
 
-def _unpacked(data: bytes) -> tuple[list[SourceFile], list[Skipped]]:
-    paths, rels, sizes, mtimes, ctimes, inodes, skipped = marshal.loads(data)
+def _unpacked(top: str, data: bytes) -> tuple[list[SourceFile], list[Skipped]]:
+    rels, sizes, mtimes, ctimes, inodes, skipped = marshal.loads(data)
     others = [Skipped(*item) for item in skipped]
-    if not paths:
+    if not rels:
         return [], others
     new = tuple.__new__
-    return [new(SourceFile, item) for item in zip(paths.split("\0"), rels.split("\0"), array("q", sizes),
+    return [new(SourceFile, item) for item in zip(repeat(top), rels.split("\0"), array("q", sizes),
                                                   array("q", mtimes), array("q", ctimes),
                                                   array("Q", inodes))], others
 
@@ -224,11 +232,7 @@ def _open_inside(source: SourceFile) -> int:
     except OSError as exc:
         if not _NOFOLLOW or exc.errno not in (errno.ELOOP, errno.EMLINK):
             raise
-    root = source.path
-    for _ in range(source.rel.count("/") + 1):
-        root = os.path.dirname(root)
-    root = os.path.realpath(root)
-    if not _inside(os.path.realpath(source.path), root):
+    if not _inside(os.path.realpath(source.path), os.path.realpath(source.root)):
         raise ArticleError(source.rel, "is a symbolic link that leads outside the input folder")
     return os.open(source.path, _OPEN_FLAGS)
 

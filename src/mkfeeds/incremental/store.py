@@ -431,9 +431,9 @@ def _column_of_blob(blob: Any) -> list[Any] | None:
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(os.fspath(path), timeout=LOCK_TIMEOUT, isolation_level=None)
     try:
-        # KiB: a build writes its rows in one transaction; pages that spill out of a small
-        # cache are written twice.
-        db.execute("PRAGMA cache_size = -32768")
+        # KiB: a build writes its rows in one transaction, and pages that spill out of the
+        # cache are written twice; but the cache is part of a cold build's peak memory.
+        db.execute("PRAGMA cache_size = -8192")
         # No fsync: the state is an optimisation. A power cut may lose or damage it, which
         # costs one full build (a damaged file is replaced, with a warning).
         db.execute("PRAGMA synchronous = OFF")
