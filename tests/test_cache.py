@@ -491,6 +491,27 @@ def test_a_damaged_body_or_entry_changes_no_output(tree, cached, make_settings, 
     assert result.problems == reference.problems and result.rejected == reference.rejected == 1
 
 
+def test_a_long_feed_fetches_its_entries_proven_and_reads_damaged_ones_again(tree, cached, parsed, make_settings,
+                                                                                tmp_path, monkeypatch):
+    """A long feed asks the state for a chunk of entries and bodies at once and decodes
+    them in workers: the same proofs hold, and damage costs nothing but a read."""
+    from mkfeeds import build as build_module
+
+    monkeypatch.setattr(build_module, "STREAM_MIN", 1)  # every feed streams
+    age_tree(tree)
+    build(cached(limit=0, taxonomies=(), pages=False), NOW)
+    reference, expected = no_cache_build(lambda **o: make_settings(limit=0, taxonomies=(), pages=False, **o), tmp_path)
+    tamper(tmp_path, "UPDATE files SET body = char(1) || body", keep_index=True)
+    tamper(tmp_path, "UPDATE files SET entry = replace(entry, 'Alpha', 'Alpxa')", keep_index=True)
+    parsed.clear()
+    result = build(cached(limit=0, taxonomies=(), pages=False, output=tmp_path / "again"), NOW)
+    assert outputs(tmp_path / "again") == expected
+    assert set(parsed) == {"a.txt"}  # the damaged entry's file, read again (the body's is rendered again)
+    assert result.problems == reference.problems
+    assert any("damaged" in notice for notice in result.notices)
+    assert query(state_of(tmp_path), "SELECT count(*) FROM files WHERE rel = 'a.txt'") == [(0,)]  # forgotten
+
+
 def test_damage_found_while_reading_the_rows_falls_back_to_a_full_build(tree, cached, parsed, make_settings,
                                                                         tmp_path):
     """The schema pages read fine, the rows do not: every article is read, the state replaced."""

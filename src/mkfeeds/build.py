@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from operator import attrgetter
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from mkfeeds import archives, bodies, loading
 from mkfeeds.config import PLACEHOLDER_URL, Settings
 from mkfeeds.errors import ConfigError, Interrupted, OutputError
 from mkfeeds.feedsets import FeedSpec, all_specs
-from mkfeeds.incremental import BuildRecord, Incremental, Memory, Reuse
+from mkfeeds.incremental import BuildRecord, Incremental, Memory, Reuse, StoredEntry
 from mkfeeds.mapping import MappingSettings
 from mkfeeds.model import Entry, EntryKey, Feed, FeedListing, Format, KeyedOutcome, Problem
 from mkfeeds.output import MANIFEST, publishing, read_archive_ends, read_manifest, remove_stale, write_all
@@ -458,8 +458,11 @@ class ShownEntries:
     else from the files."""
 
     def __init__(self, settings: Settings, state: Incremental, sources: dict[str, SourceFile],
-                 problems: list[Problem]) -> None:
+                 problems: list[Problem], stored: Mapping[str, StoredEntry] | None = None) -> None:
+        """``stored``: what ``Incremental.stored`` gave for the entries to be shown, so that
+        nothing here asks the state's store (in a worker process, which must not)."""
         self.settings, self.state, self.sources, self.problems = settings, state, sources, problems
+        self._stored = stored if stored is not None else {}
         self._entries: dict[str, Entry | None] = {}
         self._bodies: dict[str, str | None] = {}  # path -> body HTML; None: it could not be had
         self._wanted: dict[str, Entry] = {}  # bodies to render
@@ -475,7 +478,7 @@ class ShownEntries:
         if entry is None:
             return None
         if full and entry.has_body and rel not in self._bodies and rel not in self._wanted:
-            cached = self.state.body(key)
+            cached = self._stored[rel][1] if rel in self._stored else self.state.body(key)
             if cached is not None:
                 self._bodies[rel] = cached
             else:
@@ -483,7 +486,8 @@ class ShownEntries:
         return entry, full
 
     def _decoded(self, key: EntryKey) -> Entry | None:
-        entry = self.state.entry(key)
+        stored = self._stored.get(key.source)
+        entry = self.state.decoded(key, stored[0]) if stored is not None else self.state.entry(key)
         if entry is not None:
             return entry
         source = self.sources[key.source]  # not provably stored: read the file again
@@ -498,7 +502,8 @@ class ShownEntries:
         """Render every body asked for so far (on all cores when there are many)."""
         wanted = self.wanted_bodies()
         if wanted:
-            self.keep(self.take_bodies(wanted, bodies.render_bodies(wanted, self.sources, self.settings.jobs)))
+            rendered = bodies.render_bodies(wanted, self.sources, self.settings.jobs)
+            self.keep(self.take_bodies(zip([entry.source for entry in wanted], rendered)))
 
     def wanted_bodies(self) -> list[Entry]:
         """The entries asked for whose body is still to be rendered (each once)."""
@@ -506,17 +511,17 @@ class ShownEntries:
         self._wanted = {}
         return wanted
 
-    def take_bodies(self, entries: Sequence[Entry], rendered: Iterable[bodies.Body]) -> list[tuple[str, str]]:
-        """Note the bodies rendered for ``entries``; the (path, HTML) pairs that may be
-        kept for later builds."""
+    def take_bodies(self, rendered: Iterable[tuple[str, bodies.Body]]) -> list[tuple[str, str]]:
+        """Note the bodies rendered, by path; the (path, HTML) pairs that may be kept
+        for later builds."""
         keep = []
-        for entry, body in zip(entries, rendered):
-            self._bodies[entry.source] = body.html
+        for rel, body in rendered:
+            self._bodies[rel] = body.html
             self.problems.extend(body.problems)
             if body.problems:
-                self._troubled.add(entry.source)
+                self._troubled.add(rel)
             if body.keep and body.html is not None:
-                keep.append((entry.source, body.html))
+                keep.append((rel, body.html))
         return keep
 
     def keep(self, rendered: list[tuple[str, str]]) -> None:
@@ -552,7 +557,7 @@ class ShownEntries:
 
 
 STREAM_MIN = 1000  # entries; a longer feed is rendered a chunk at a time as it is written
-STREAM_CHUNK = 512  # entries decoded, given their content and rendered at a time
+STREAM_CHUNK = 2048  # entries fetched from the state and handed to the workers at a time
 
 
 class LongFeed:
@@ -579,29 +584,24 @@ class LongFeed:
         keys = self.spec.entries
         running: _Rendering | None = None
         for start in range(0, len(keys), STREAM_CHUNK):
-            chunk = self._decoded(keys[start:start + STREAM_CHUNK])  # while the workers render the last
+            chunk = keys[start:start + STREAM_CHUNK]
+            stored = self.state.stored(chunk, self.spec.full_content)  # while the workers render the last
             if running is not None:
                 self._written(running, writers, formats)
-            running = _Rendering(chunk, [pieces[fmt] for fmt, _ in formats], self.settings.jobs)
+            running = _Rendering(self, chunk, dict(zip([key.source for key in chunk], stored)),
+                                 [pieces[fmt] for fmt, _ in formats])
         if running is not None:
             self._written(running, writers, formats)
         for writer in writers.values():
             writer.finish()
         self.problems = list(dict.fromkeys(self.problems))  # an entry in several chunks' feeds: told once
 
-    def _decoded(self, keys: Sequence[EntryKey]) -> _Chunk:
-        contents = ShownEntries(self.settings, self.state, self.sources, self.problems)
-        shown = [found for key in keys if (found := contents.entry(key, self.spec.full_content)) is not None]
-        self.troubled |= len(shown) != len(keys)
-        wanted = {entry.source for entry in contents.wanted_bodies()}
-        return _Chunk(contents, [(entry, full, entry.source in wanted) for entry, full in shown])
-
     def _written(self, running: _Rendering, writers: dict[Format, Any], formats: list[tuple[Format, str]]) -> None:
         """Write a chunk's pieces as they come, and keep its bodies."""
-        contents = running.chunk.contents
-        for group, (group_pieces, rendered, count) in running.results():
-            wanted = [entry for entry, _, wants in group if wants]
-            contents.keep(contents.take_bodies(wanted, rendered))
+        contents = ShownEntries(self.settings, self.state, self.sources, self.problems)
+        for group, (group_pieces, rendered, count, problems) in running.results():
+            self.problems.extend(problems)
+            contents.keep(contents.take_bodies(rendered))
             self.troubled |= count != len(group)
             self._add(writers, formats, group_pieces)
         self.troubled |= contents.any_troubled()
@@ -627,43 +627,42 @@ class LongFeed:
                 for name, size in sorted(self.sizes.items()) if budget and size > budget]
 
 
-class _Chunk(NamedTuple):
-    """A long feed's entries decoded for rendering: with each, whether its feed shows the
-    full content and whether its body is to be rendered with it."""
-
-    contents: ShownEntries
-    shown: list[tuple[Entry, bool, bool]]
-
-
-_Rendered = tuple[list[bytes], list[bodies.Body], int]  # pieces by format, bodies rendered, entries shown
+# A group's pieces by format, the bodies rendered for it by path, how many of its
+# entries it shows, and the problems met.
+_Rendered = tuple[list[bytes], list[tuple[str, bodies.Body]], int, list[Problem]]
 
 
 class _Rendering:
-    """A chunk of a long feed being rendered by workers, a group of entries each: their
-    bodies, then their pieces in every format (one pool, started now)."""
+    """A chunk of a long feed being rendered by workers, a group of entries each, from
+    what the state holds for them: their decoding, their bodies, then their pieces in
+    every format (one pool, started now)."""
 
     GROUP = 64  # entries
 
-    def __init__(self, chunk: _Chunk, pieces: list[Any], jobs: int) -> None:
+    def __init__(self, feed: LongFeed, keys: Sequence[EntryKey], stored: dict[str, StoredEntry],
+                 pieces: list[Any]) -> None:
         from mkfeeds import parallel
 
-        self.chunk, self.pieces = chunk, pieces
-        shown = chunk.shown
-        parts = max(1, len(shown) // self.GROUP)
-        self.groups = [shown[i * len(shown) // parts:(i + 1) * len(shown) // parts] for i in range(parts)]
-        processes = parallel.processes_for(jobs, parts) if len(shown) >= 2 * self.GROUP else 1
+        self.feed, self.stored, self.pieces = feed, stored, pieces
+        parts = max(1, len(keys) // self.GROUP)
+        self.groups = [keys[i * len(keys) // parts:(i + 1) * len(keys) // parts] for i in range(parts)]
+        jobs = feed.settings.jobs
+        processes = parallel.processes_for(jobs, parts) if len(keys) >= 2 * self.GROUP else 1
         self._map = parallel.forked_map(self._render, self.groups, processes)
 
-    def _render(self, group: list[tuple[Entry, bool, bool]]) -> _Rendered:
-        """In a worker (or here): the group's bodies, then its pieces."""
-        contents = self.chunk.contents
-        wanted = [entry for entry, _, wants in group if wants]
-        rendered = [bodies.render_body(entry, contents.sources[entry.source]) for entry in wanted]
-        html = {entry.source: body.html for entry, body in zip(wanted, rendered)}
-        entries = [done for entry, full, _ in group if (done := contents.finished((entry, full), html)) is not None]
-        return [piece.entries(entries) for piece in self.pieces], rendered, len(entries)
+    def _render(self, group: Sequence[EntryKey]) -> _Rendered:
+        """In a worker (or here): the group's entries, their bodies, then its pieces."""
+        feed = self.feed
+        problems: list[Problem] = []
+        contents = ShownEntries(feed.settings, feed.state, feed.sources, problems, self.stored)
+        shown = [found for key in group if (found := contents.entry(key, feed.spec.full_content)) is not None]
+        wanted = contents.wanted_bodies()
+        rendered = [(entry.source, bodies.render_body(entry, feed.sources[entry.source])) for entry in wanted]
+        html = {rel: body.html for rel, body in rendered}
+        entries = [done for entry in shown if (done := contents.finished(entry, html)) is not None]
+        return [piece.entries(entries) for piece in self.pieces], rendered, len(entries), problems
 
-    def results(self) -> Iterator[tuple[list[tuple[Entry, bool, bool]], _Rendered]]:
+    def results(self) -> Iterator[tuple[Sequence[EntryKey], _Rendered]]:
         from mkfeeds import parallel
 
         done = 0

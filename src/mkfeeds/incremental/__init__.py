@@ -16,6 +16,7 @@ is a notice in ``notices``, never an exception: the build goes on without it.
 
 from __future__ import annotations
 
+import enum
 import functools
 import operator
 import os
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mkfeeds.incremental import codec
 from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environment
@@ -43,7 +44,18 @@ from mkfeeds.source import SourceFile
 if TYPE_CHECKING:  # the renderers are imported by a build that renders, not by one up to date
     from mkfeeds.render import KeptRenderings
 
-__all__ = ["Incremental", "Memory", "Reuse", "BuildRecord", "RACY_NS"]
+__all__ = ["Incremental", "Memory", "Reuse", "BuildRecord", "StoredEntry", "RACY_NS"]
+
+# What ``Incremental.stored`` gives for a key: the entry (or its stored text, or None:
+# read the file again), and its body's HTML if one is kept.
+StoredEntry = tuple[Entry | str | None, str | None]
+
+
+class _Where(enum.Enum):
+    IN_STORE = "not held in this process: ask the store"  # what ``_held`` gives then
+
+
+_IN_STORE = _Where.IN_STORE
 
 RACY_NS = 2_000_000_000  # coarsest file timestamp tick allowed for (FAT: 2 s)
 # Key columns with few distinct values (names, lists of names, problems): the row index
@@ -536,20 +548,11 @@ class Incremental:
     def entry(self, key: EntryKey) -> Entry | None:
         """The whole entry behind ``key``, or None when it cannot be proven to be the one
         stored for it (the build then reads its file again)."""
-        held = self._whole.get(key.source)
-        if held is not None:
-            return held if EntryKey.of(held) == key else None
-        packed = self._entries.get(key.source)
-        text: str | None = None
-        memory, digest = self._memory, self._digests.get(key.source)
-        if packed is None and memory is not None and digest is not None:  # decoded by an earlier build
-            known = memory.entries.get(key.source)
-            if known is not None and known[0] == digest and EntryKey.of(known[1]) == key:
-                return known[1]
-        if packed is not None:
-            text = zlib.decompress(packed).decode("utf-8", "surrogatepass")
-        elif self._store is not None:
-            store = self._store
+        found = self._held(key)
+        if found is not _IN_STORE:
+            return self.decoded(key, found)
+        store, text = self._store, None
+        if store is not None:
             try:
                 damaged_before = store.damaged_values
                 text = store.entry_text(key.source)
@@ -559,9 +562,62 @@ class Incremental:
             except sqlite3.Error as exc:
                 self._lost(exc, reading=True)
         entry = self._decode_entry(key, text)
-        if entry is not None and memory is not None and digest is not None and packed is None:
+        memory, digest = self._memory, self._digests.get(key.source)
+        if entry is not None and memory is not None and digest is not None:
             memory.keep_entry(key.source, digest, entry)
         return entry
+
+    def stored(self, keys: Sequence[EntryKey], bodies: bool) -> list[StoredEntry]:
+        """For each key, what ``entry`` and (with ``bodies``) ``body`` give, the entry's
+        decoding left to ``decoded``, which a worker process may run: the entry if it is
+        held, else the text it is proven stored as (None: read its file again); and the
+        body's HTML if one is kept. The store is asked once for them all."""
+        found: list[list[Any]] = []
+        asked: list[int] = []
+        for key in keys:
+            held = self._held(key)
+            body = self._bodies.get(key.source) if bodies else None
+            if held is _IN_STORE or (bodies and body is None):
+                asked.append(len(found))
+            found.append([held, body])
+        store = self._store
+        if asked and store is not None:
+            try:
+                texts, damaged = store.entry_texts([keys[i].source for i in asked], bodies)
+                for rel in damaged:  # read again now; stored again next build
+                    store.forget(rel)
+                if damaged:
+                    self._forget()
+            except sqlite3.Error as exc:
+                self._lost(exc, reading=True)
+                texts = {}
+            for i in asked:
+                text, html = texts.get(keys[i].source, (None, None))
+                if found[i][0] is _IN_STORE:
+                    found[i][0] = text
+                if found[i][1] is None:
+                    found[i][1] = html
+        return [(None if held is _IN_STORE else held, body) for held, body in found]
+
+    def decoded(self, key: EntryKey, found: Entry | str | None) -> Entry | None:
+        """The entry ``stored`` gave for ``key``: decoded, if it was a text. Reads nothing."""
+        return self._decode_entry(key, found) if isinstance(found, str) else found
+
+    def _held(self, key: EntryKey) -> Entry | str | None | Literal[_Where.IN_STORE]:
+        """The entry if this build or the memory holds it (None: it holds another),
+        its text if held packed, else ``_IN_STORE``."""
+        held = self._whole.get(key.source)
+        if held is not None:
+            return held if EntryKey.of(held) == key else None
+        packed = self._entries.get(key.source)
+        if packed is not None:
+            return zlib.decompress(packed).decode("utf-8", "surrogatepass")
+        memory, digest = self._memory, self._digests.get(key.source)
+        if memory is not None and digest is not None:  # decoded by an earlier build
+            known = memory.entries.get(key.source)
+            if known is not None and known[0] == digest and EntryKey.of(known[1]) == key:
+                return known[1]
+        return _IN_STORE
 
     def body(self, key: EntryKey) -> str | None:
         """The body's HTML as an earlier build rendered it from the same text, if kept."""

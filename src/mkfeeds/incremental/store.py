@@ -269,6 +269,25 @@ class Store:
         """The entry's JSON, if it is the one stored for this row."""
         return self._sealed("SELECT entry, entry_seal FROM files WHERE rel = ?", rel)
 
+    def entry_texts(self, rels: Sequence[str], bodies: bool) -> tuple[dict[str, tuple[str | None, str | None]], list[str]]:
+        """``entry_text`` (and, with ``bodies``, ``body``) of many rows at once, in the
+        order of the table rather than of the caller; and the rows whose entry failed
+        its check."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        damaged: list[str] = []
+        columns = "rel, entry, entry_seal" + (", body, body_seal" if bodies else "")
+        storable = [rel for rel in rels if _is_utf8(rel)]  # a path that is not UTF-8: never stored
+        for start in range(0, len(storable), 500):
+            part = storable[start:start + 500]
+            for row in self._db.execute(f"SELECT {columns} FROM files WHERE rel IN ({', '.join('?' * len(part))})",
+                                        part):
+                rel = row[0]
+                entry = self._proven_value(rel, row[1], row[2])
+                if entry is None and row[1:3] != (None, None):
+                    damaged.append(rel)
+                found[rel] = (entry, self._proven_value(rel, row[3], row[4]) if bodies else None)
+        return found, damaged
+
     def body(self, rel: str) -> str | None:
         """The body's HTML, if a build has rendered it since the row was written."""
         return self._sealed("SELECT body, body_seal FROM files WHERE rel = ?", rel)
@@ -344,10 +363,17 @@ class Store:
             found = self._db.execute(query, (rel,)).fetchone()
         except UnicodeEncodeError:  # a path that is not UTF-8: never stored
             return None
-        if found is None or found == (None, None):  # no row, or no value kept yet
+        if found is None:
             return None
-        if type(found[0]) is str and type(found[1]) is bytes and seal(rel, found[0]) == found[1]:
-            return found[0]
+        return self._proven_value(rel, *found)
+
+    def _proven_value(self, rel: str, value: Any, value_seal: Any) -> str | None:
+        """``value`` if its seal proves it is the one written for this row (None: none
+        kept yet, or damaged, which is counted)."""
+        if value is None and value_seal is None:  # no value kept yet
+            return None
+        if type(value) is str and type(value_seal) is bytes and seal(rel, value) == value_seal:
+            return value
         self.damaged_values += 1
         return None
 
@@ -426,6 +452,14 @@ def _column_of_blob(blob: Any) -> list[Any] | None:
     except (ValueError, TypeError, EOFError, OverflowError, MemoryError):
         pass
     return None
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _connect(path: Path) -> sqlite3.Connection:
