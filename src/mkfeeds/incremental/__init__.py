@@ -95,6 +95,9 @@ class Incremental:
         self._bodies: dict[str, str] = {}  # rel -> body HTML, held in memory
         self._whole: dict[str, Entry] = {}  # rel -> entries that could not be encoded
         self._put: dict[str, tuple[Any, ...] | None] = {}
+        # A cold build (an empty table, no memory) puts every row once, in path order: as
+        # the row index's columns, a list of values each, not a tuple per row.
+        self._cold_columns: list[list[Any]] | None = None
         self._confirmed: dict[str, tuple[int, ...]] = {}
         self._rows: Rows | None = None
         self._previous_ids: dict[str, str] = {}  # rel -> the id its published entry had last time
@@ -343,6 +346,8 @@ class Incremental:
                 reuse.stale = [rel for rel in rels if rel not in listed]
         self._compare(sources, rows, pairs, reuse)
         self._rows = rows
+        if not rels and memory is None:
+            self._cold_columns = [[] for _ in range(store.width)]
         self._reuse = reuse if self._memory is not None else None
         return reuse
 
@@ -482,7 +487,11 @@ class Incremental:
         try:
             shared, share = self._shared_positions, self._shared.setdefault
             written = store.put(rows)
-            for row in written:  # as the row index holds it; a value many rows have, once
+            cold = self._cold_columns
+            if cold is not None and written:  # as the row index holds them; a value many rows have, once
+                for at, (column, values) in enumerate(zip(cold, zip(*written))):
+                    column.extend(map(share, values, values) if at in shared else values)
+            for row in written if cold is None else ():
                 self._put[row[0]] = tuple([share(v, v) if at in shared else v for at, v in enumerate(row)])
                 self._confirmed.pop(row[0], None)
             store.confirm(confirmed)
@@ -508,8 +517,8 @@ class Incremental:
         to date (in this build's transaction): the paths of the rows changed since it
         was written, while they are few, else the whole index again, freeing what it
         took before the feeds render (unless a memory keeps the rows)."""
-        store, rows = self._store, self._rows
-        self._rows = None
+        store, rows, cold = self._store, self._rows, self._cold_columns
+        self._rows = self._cold_columns = None
         if store is None:
             return
         try:
@@ -531,6 +540,8 @@ class Incremental:
                         updated = rows.updated(self._put, self._confirmed)
                 else:
                     base = rows if rows is not None else Rows.empty(store.width)
+                    if cold is not None:  # every row this build put (and the table held none)
+                        base, cold = Rows(cold).in_path_order(), None
                     if self._recall:  # the memory's rows stay as they are until this build commits
                         base = Rows([list(column) for column in base.columns])
                     updated = base.updated(self._put, self._confirmed)

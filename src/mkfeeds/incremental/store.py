@@ -66,6 +66,15 @@ class Rows(NamedTuple):
     def empty(cls, width: int) -> Rows:
         return cls([[] for _ in range(width)])
 
+    def in_path_order(self) -> Rows:
+        """These rows sorted by path: the same value when they already are (rows put in
+        the order they were listed)."""
+        rels = self.columns[0]
+        if all(a < b for a, b in zip(rels, rels[1:])):
+            return self
+        order = sorted(range(len(rels)), key=rels.__getitem__)
+        return Rows([[column[i] for i in order] for column in self.columns])
+
     def updated(self, put: dict[str, tuple[Any, ...] | None], confirmed: dict[str, tuple[int, ...]]) -> Rows:
         """The rows after a build's writes: rows put whole (or dropped: None), rows whose
         file was confirmed unchanged given new (size, mtime_ns, ctime_ns, ino, checked_ns).
