@@ -561,9 +561,10 @@ STREAM_CHUNK = 2048  # entries fetched from the state and handed to the workers 
 
 
 class LongFeed:
-    """A feed too long to hold: its entries are decoded, given their bodies and rendered
-    in all three formats a chunk at a time (on all cores), each chunk written as it is
-    rendered, so memory does not grow with the feed (``output.Stream``)."""
+    """A feed too long to hold: a chunk at a time, its entries are fetched from the state,
+    then decoded, given their bodies and rendered in all three formats by workers (on all
+    cores), each group written as it comes while the next chunk is fetched, so memory
+    does not grow with the feed (``output.Stream``)."""
 
     def __init__(self, settings: Settings, spec: FeedSpec, state: Incremental,
                  sources: dict[str, SourceFile]) -> None:

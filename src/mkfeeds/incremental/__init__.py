@@ -583,14 +583,16 @@ class Incremental:
         decoding left to ``decoded``, which a worker process may run: the entry if it is
         held, else the text it is proven stored as (None: read its file again); and the
         body's HTML if one is kept. The store is asked once for them all."""
-        found: list[list[Any]] = []
+        entries: list[Entry | str | None | Literal[_Where.IN_STORE]] = []
+        kept: list[str | None] = []
         asked: list[int] = []
         for key in keys:
             held = self._held(key)
             body = self._bodies.get(key.source) if bodies else None
             if held is _IN_STORE or (bodies and body is None):
-                asked.append(len(found))
-            found.append([held, body])
+                asked.append(len(entries))
+            entries.append(held)
+            kept.append(body)
         store = self._store
         if asked and store is not None:
             try:
@@ -604,11 +606,11 @@ class Incremental:
                 texts = {}
             for i in asked:
                 text, html = texts.get(keys[i].source, (None, None))
-                if found[i][0] is _IN_STORE:
-                    found[i][0] = text
-                if found[i][1] is None:
-                    found[i][1] = html
-        return [(None if held is _IN_STORE else held, body) for held, body in found]
+                if entries[i] is _IN_STORE:
+                    entries[i] = text
+                if kept[i] is None:
+                    kept[i] = html
+        return [(None if held is _IN_STORE else held, body) for held, body in zip(entries, kept)]
 
     def decoded(self, key: EntryKey, found: Entry | str | None) -> Entry | None:
         """The entry ``stored`` gave for ``key``: decoded, if it was a text. Reads nothing."""
