@@ -6,7 +6,8 @@ one run and one after the other:
 
 - the floor (``floor.floor``): list, read and ``yaml.CSafeLoader``-parse every article, in one
   process and on all cores;
-- a cold build (no cache, no output), a no-op rebuild, and a rebuild after ``corpus.touch``
+- a cold build (no cache, no output), a no-op rebuild (after one untimed build, which
+  publishes what the clock made due meanwhile), and a rebuild after ``corpus.touch``
   rewrote 1% of the articles: each one the real CLI, ``python -m mkfeeds build --input ...
   --output ... --cache ... --quiet``, as a fresh child process, timed wall-clock with its peak
   memory (``floor.peak_rss``: the largest single process, exact, and the whole process tree,
@@ -200,6 +201,10 @@ def bench_size(size: int, args: argparse.Namespace) -> list[Row]:
     rows.append(best("cold build", cold))
     noop = build_command(root, out, cache_of(out), args.jobs, config)
     if "noop" not in args.skip:
+        # Not timed: the articles the corpus dates in the coming weeks fall due as the
+        # clock moves (one every few minutes at 1,000,000), and a build that publishes
+        # one is not a no-op; this one publishes what fell due during the cold build.
+        run_build(size, "build after the cold one (not timed)", noop, workdir, NOOP)
         rows.append(best("no-op rebuild", lambda: run_build(size, "no-op rebuild", noop, workdir, NOOP)))
 
     if args.long or args.hugo:
