@@ -125,3 +125,43 @@ def test_a_long_feed_tells_its_bodies_problems_and_keeps_its_bodies_for_the_next
     second = build_module.build(settings, NOW)
     assert sorted(rendered) == ["05.md", "07.md"]  # the edited body, and the one whose warning is told again
     assert [(p.path, p.severity, p.field) for p in second.problems] == [("05.md", "warning", "body")]
+
+
+def test_a_long_feed_whose_worker_dies_is_finished_here_to_the_same_bytes(tmp_path, monkeypatch):
+    """A worker killed mid-chunk (out of memory, say) costs time only: the build renders
+    the rest of that chunk in its own process, and the files are those of a whole render."""
+    import os
+
+    from conftest import NOW, article_text, write_tree
+
+    from mkfeeds import bodies
+    from mkfeeds import build as build_module
+    from mkfeeds.config import Settings
+
+    write_tree(tmp_path / "in", {f"{i:03}.md": article_text(
+        f"Body *{i}*.", title=f"T{i}", webUrl=f"https://n.example/{i}/",
+        publishedDateTime=f"2024-03-{1 + i % 28:02}T10:{i % 60:02}:00Z") for i in range(300)})
+
+    def built(out: str) -> dict[str, bytes]:
+        settings = Settings(input=tmp_path / "in", output=tmp_path / out, base_url="https://f.example/",
+                            cache=tmp_path / f"{out}.state", limit=0, jobs=2, taxonomies=(), pages=False)
+        result = build_module.build(settings, NOW)
+        assert result.problems == []
+        return {p.relative_to(tmp_path / out).as_posix(): p.read_bytes()
+                for p in sorted((tmp_path / out).rglob("*")) if p.is_file()}
+
+    whole = built("whole")
+    here, died = os.getpid(), tmp_path / "died"
+    real = bodies.render_body
+
+    def dies_in_a_worker(entry, source):
+        if os.getpid() != here and entry.source == "150.md":
+            died.write_text("yes")
+            os._exit(9)
+        return real(entry, source)
+
+    monkeypatch.setattr(bodies, "render_body", dies_in_a_worker)
+    monkeypatch.setattr(build_module, "STREAM_MIN", 20)
+    monkeypatch.setattr(build_module, "STREAM_CHUNK", 256)  # two chunks, each on two workers
+    assert built("streamed") == whole
+    assert died.exists()
