@@ -654,6 +654,37 @@ def test_a_rebuild_reads_the_rows_from_the_index_not_the_table(tree, cached, par
     assert outputs(tmp_path / "again") == outputs(tmp_path / "out")
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 4096])
+def test_a_cold_builds_row_index_holds_every_row_however_its_rows_were_packed(tree, cached, parsed, tmp_path,
+                                                                             monkeypatch, chunk):
+    """A cold build packs its rows as it puts them (compressed chunks of ``chunk`` rows)
+    and writes the row index from them: the index holds the table's rows, and a rebuild
+    takes them from it without reading a file."""
+    monkeypatch.setattr(store.PackedRows, "CHUNK", chunk)
+    age_tree(tree)
+    build(cached(), NOW)
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+    forget_last_build(tmp_path)
+    decoded: list[bool] = []
+    real = store._column_of_blob
+    monkeypatch.setattr(store, "_column_of_blob", lambda blob: decoded.append(real(blob) is not None) or real(blob))
+    parsed.clear()
+    build(cached(output=tmp_path / "again"), NOW)
+    assert decoded == [True] * (INDEX_WIDTH + 1) and parsed == []
+    assert outputs(tmp_path / "again") == outputs(tmp_path / "out")
+
+
+def test_a_cold_build_given_its_files_out_of_path_order_still_writes_a_true_row_index(tree, cached, tmp_path,
+                                                                                     monkeypatch):
+    """Rows put out of path order cannot be packed as the index holds them: they are
+    unpacked and sorted before the index is written."""
+    monkeypatch.setattr(store.PackedRows, "CHUNK", 2)
+    age_tree(tree)
+    settings = cached()
+    build(settings, NOW, sources=list(reversed(discover(settings.input))))
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+
+
 def _flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
 

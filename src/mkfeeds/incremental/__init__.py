@@ -34,8 +34,8 @@ from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environm
 from mkfeeds.incremental.freshness import (BuildRecord, FeedRecord, feed_digest, input_chunks, input_line,
                                            inputs_digest, replay)
 from mkfeeds.incremental.memory import Memory
-from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, Rows, Store, StoreUnavailable, damaged, open_store,
-                                       remove_damaged)
+from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, PackedRows, Rows, Store, StoreUnavailable, damaged,
+                                       open_store, remove_damaged)
 from mkfeeds.model import Entry, EntryKey, FileOutcome, FileRead, KeyedOutcome
 from mkfeeds.feedsets import TermIndex
 from mkfeeds.select import Choice, Selection, choose, rechoose, select
@@ -95,9 +95,9 @@ class Incremental:
         self._bodies: dict[str, str] = {}  # rel -> body HTML, held in memory
         self._whole: dict[str, Entry] = {}  # rel -> entries that could not be encoded
         self._put: dict[str, tuple[Any, ...] | None] = {}
-        # A cold build (an empty table, no memory) puts every row once, in path order: as
-        # the row index's columns, a list of values each, not a tuple per row.
-        self._cold_columns: list[list[Any]] | None = None
+        # A cold build (an empty table, no memory) puts every row once, in path order:
+        # packed as they come, the row index's columns are written from them.
+        self._cold: PackedRows | None = None
         self._confirmed: dict[str, tuple[int, ...]] = {}
         self._rows: Rows | None = None
         self._previous_ids: dict[str, str] = {}  # rel -> the id its published entry had last time
@@ -347,7 +347,7 @@ class Incremental:
         self._compare(sources, rows, pairs, reuse)
         self._rows = rows
         if not rels and memory is None:
-            self._cold_columns = [[] for _ in range(store.width)]
+            self._cold = PackedRows(store.width, self._shared_positions)
         self._reuse = reuse if self._memory is not None else None
         return reuse
 
@@ -487,10 +487,9 @@ class Incremental:
         try:
             shared, share = self._shared_positions, self._shared.setdefault
             written = store.put(rows)
-            cold = self._cold_columns
-            if cold is not None and written:  # as the row index holds them; a value many rows have, once
-                for at, (column, values) in enumerate(zip(cold, zip(*written))):
-                    column.extend(map(share, values, values) if at in shared else values)
+            cold = self._cold
+            if cold is not None:
+                cold.add(written)
             for row in written if cold is None else ():
                 self._put[row[0]] = tuple([share(v, v) if at in shared else v for at, v in enumerate(row)])
                 self._confirmed.pop(row[0], None)
@@ -517,8 +516,8 @@ class Incremental:
         to date (in this build's transaction): the paths of the rows changed since it
         was written, while they are few, else the whole index again, freeing what it
         took before the feeds render (unless a memory keeps the rows)."""
-        store, rows, cold = self._store, self._rows, self._cold_columns
-        self._rows = self._cold_columns = None
+        store, rows, cold = self._store, self._rows, self._cold
+        self._rows = self._cold = None
         if store is None:
             return
         try:
@@ -538,10 +537,13 @@ class Incremental:
                         self._unapplied = (self._put, self._confirmed)
                     else:
                         updated = rows.updated(self._put, self._confirmed)
+                elif cold is not None and cold.in_order and not self._put and not self._confirmed:
+                    store.write_packed_index(cold)  # every row this build put, and the table held none
+                    del cold
                 else:
                     base = rows if rows is not None else Rows.empty(store.width)
-                    if cold is not None:  # every row this build put (and the table held none)
-                        base, cold = Rows(cold).in_path_order(), None
+                    if cold is not None:  # rows put out of path order: unpacked, sorted
+                        base, cold = cold.rows().in_path_order(), None
                     if self._recall:  # the memory's rows stay as they are until this build commits
                         base = Rows([list(column) for column in base.columns])
                     updated = base.updated(self._put, self._confirmed)

@@ -314,6 +314,17 @@ class Store:
         self.set_meta("row_index", self.width)
         self.set_index_changes(frozenset())
 
+    def write_packed_index(self, packed: PackedRows) -> None:
+        """The row index of a cold build, from the rows as they were packed when put (in
+        path order): each column's BLOB made and written one at a time."""
+        if not packed.in_order:
+            raise ValueError("rows packed out of path order")
+        self._db.execute("DELETE FROM meta WHERE key LIKE 'row_index/%'")
+        for position, blob in packed.blobs():
+            self.set_meta(f"row_index/{position}", blob)
+        self.set_meta("row_index", self.width)
+        self.set_index_changes(frozenset())
+
     def set_index_changes(self, rels: frozenset[str]) -> None:
         """The paths whose rows changed (or went) since the row index was written."""
         self.set_meta(_CHANGES_KEY, _column_blob(sorted(rels), False))
@@ -422,9 +433,79 @@ def _sorted_paths(rels: list[Any]) -> bool:
     return all(type(rel) is str for rel in rels) and all(a < b for a, b in zip(rels, rels[1:]))
 
 
+class PackedRows:
+    """A cold build's rows as it puts them, packed per column: a column with few
+    distinct values as a table of values and a number per row (its BLOB's shape), any
+    other as compressed chunks of marshalled values. The build then holds a few bytes a
+    value instead of a list per column and an object per value while it reads every
+    article, and the row index is written from these (``Store.write_packed_index``).
+    Rows must come in path order, as a listing is; ``in_order`` says whether they did."""
+
+    CHUNK = 4096  # rows marshalled and compressed together
+
+    def __init__(self, width: int, shared: frozenset[int]) -> None:
+        from array import array
+
+        self.width, self.shared = width, shared
+        self.count = 0
+        self.in_order = True
+        self._last: str | None = None
+        self._tables: dict[int, dict[Any, int]] = {position: {} for position in shared}
+        self._codes = {position: array("I") for position in shared}
+        self._chunks: dict[int, list[bytes]] = {position: [] for position in range(width) if position not in shared}
+        self._pending: list[tuple[Any, ...]] = []
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows of the index's columns (``Store.put``'s return), after those added before."""
+        for row in rows:
+            if self._last is not None and not self._last < row[0]:
+                self.in_order = False
+            self._last = row[0]
+        self._pending.extend(rows)
+        self.count += len(rows)
+        while len(self._pending) >= self.CHUNK:
+            self._pack(self.CHUNK)
+
+    def _pack(self, count: int | None = None) -> None:
+        """Pack the first ``count`` pending rows (all of them: None)."""
+        pending, self._pending = self._pending[:count], self._pending[len(self._pending) if count is None else count:]
+        for position, values in enumerate(zip(*pending)):
+            if position in self.shared:
+                table = self._tables[position]
+                self._codes[position].extend([table.setdefault(value, len(table)) for value in values])
+            else:
+                self._chunks[position].append(zlib.compress(marshal.dumps(list(values), 4), 1))
+
+    def blobs(self) -> Iterable[tuple[int, bytes]]:
+        """(position, the column's BLOB), one column at a time."""
+        self._pack()
+        for position in range(self.width):
+            if position in self.shared:
+                data = marshal.dumps(("t", list(self._tables[position]), self._codes[position].tobytes()), 4)
+            else:
+                data = marshal.dumps(("z", self._chunks[position]), 4)
+            yield position, _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
+
+    def rows(self) -> Rows:
+        """The rows unpacked, as the columns of ``Rows`` (in the order they came)."""
+        self._pack()
+        columns: list[list[Any]] = []
+        for position in range(self.width):
+            if position in self.shared:
+                values = list(self._tables[position])
+                columns.append(list(map(values.__getitem__, self._codes[position])))
+            else:
+                column: list[Any] = []
+                for chunk in self._chunks[position]:
+                    column.extend(marshal.loads(zlib.decompress(chunk)))
+                columns.append(column)
+        return Rows(columns)
+
+
 def _column_blob(column: list[Any], shared: bool) -> bytes:
     """One column marshalled (data only: marshal runs no code): a column with few
-    distinct values as a table of values and a number per row; then a CRC-32. One column
+    distinct values as a table of values and a number per row (``PackedRows`` writes
+    the others of a cold build as compressed chunks); then a CRC-32. One column
     at a time, so packing the index never holds more than one column twice."""
     from array import array
 
@@ -458,7 +539,15 @@ def _column_of_blob(blob: Any) -> list[Any] | None:
             if codes and max(codes) >= len(part[1]):
                 return None
             return list(map(part[1].__getitem__, codes))
-    except (ValueError, TypeError, EOFError, OverflowError, MemoryError):
+        if type(part) is tuple and len(part) == 2 and part[0] == "z" and type(part[1]) is list:
+            column: list[Any] = []
+            for chunk in part[1]:
+                values = marshal.loads(zlib.decompress(chunk)) if type(chunk) is bytes else None
+                if type(values) is not list:
+                    return None
+                column.extend(values)
+            return column
+    except (ValueError, TypeError, EOFError, OverflowError, MemoryError, zlib.error):
         pass
     return None
 
