@@ -53,6 +53,29 @@ def test_two_processes_list_what_one_lists(mixed):
     assert discover(mixed, 2) == discover(mixed, 1)  # paths, sizes and times too
 
 
+def test_a_listing_is_the_sequence_of_its_files(mixed):
+    """A listing holds its files as columns and gives them back as ``SourceFile``s:
+    by position, by slice, in order and by path."""
+    listing = discover(mixed, 1)
+    files = list(listing)
+    assert len(files) == len(listing) == 8 and all(isinstance(f, source.SourceFile) for f in files)
+    assert [listing[i] for i in range(len(listing))] == files and listing[-1] == files[-1]
+    assert listing[2:5] == files[2:5] and listing[::-1] == files[::-1]
+    assert listing == files and files == listing and listing != files[:-1]
+    assert files[3].path == os.path.abspath(mixed) + "/" + files[3].rel
+    by_path = listing.by_path()
+    assert [by_path[f.rel] for f in files] == files and list(by_path) == [f.rel for f in files]
+    assert "nowhere.txt" not in by_path and by_path.get("a/1.md") == files[0]
+    with pytest.raises(IndexError):
+        listing[len(files)]
+
+
+def test_a_listing_out_of_path_order_still_finds_its_files_by_path(mixed):
+    files = list(discover(mixed, 1))
+    shuffled = source.Listing(files[0].root, files[::-1])
+    assert {rel: shuffled.by_path()[rel] for rel in (f.rel for f in files)} == {f.rel: f for f in files}
+
+
 def test_the_folders_are_shared_where_the_tree_branches(tmp_path, monkeypatch):
     root = tmp_path / "in"
     for month in ("01", "02", "03"):

@@ -11,7 +11,7 @@ body is first needed: a build that renders none (up to date) never loads them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -58,7 +58,7 @@ def render_body(entry: Entry, source: SourceFile) -> Body:
     return Body(html, problems, not problems)
 
 
-def render_bodies(entries: Sequence[Entry], sources: dict[str, SourceFile], jobs: int) -> list[Body]:
+def render_bodies(entries: Sequence[Entry], sources: Mapping[str, SourceFile], jobs: int) -> list[Body]:
     """The bodies of ``entries`` (each with ``has_body``), in order."""
     processes = 1 if len(entries) < PARALLEL_MIN else parallel.processes_for(jobs, len(entries),
                                                                              per_process=PER_PROCESS_MIN)

@@ -123,7 +123,7 @@ class Plan:
 
 def build(settings: Settings, now: datetime, *, write: bool = True,
           progress: Callable[[int], None] | None = None,
-          listed: Callable[[int], None] | None = None, sources: list[SourceFile] | None = None,
+          listed: Callable[[int], None] | None = None, sources: Sequence[SourceFile] | None = None,
           stage: Callable[[str], None] | None = None,
           publish: Callable[[BuildResult], bool] | None = None, memory: Memory | None = None) -> BuildResult:
     """Build and (with ``write``) publish: every file is rendered before the first is
@@ -214,7 +214,7 @@ def build(settings: Settings, now: datetime, *, write: bool = True,
     return result
 
 
-def tell_skipped(settings: Settings, result: BuildResult, sources: list[SourceFile],
+def tell_skipped(settings: Settings, result: BuildResult, sources: Sequence[SourceFile],
                  skipped: list[Skipped] | None) -> set[Problem]:
     """Every file not read is in the result: a file that is not an article is counted (and
     listed with -v); any other (a link leading out, a FIFO, an unreadable file) draws a
@@ -280,7 +280,7 @@ def plan(settings: Settings, now: datetime, progress: Callable[[int], None] | No
         return _plan(settings, now, sources, state, progress)
 
 
-def _plan(settings: Settings, now: datetime, sources: list[SourceFile], state: Incremental,
+def _plan(settings: Settings, now: datetime, sources: Sequence[SourceFile], state: Incremental,
           progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None) -> Plan:
     """Read, map, select and render. Article problems are collected in the result;
     only configuration failures raise."""
@@ -419,7 +419,7 @@ def changed_ids(selection: Selection, outcomes: list[KeyedOutcome], previous: di
     return problems
 
 
-def read_outcomes(settings: Settings, sources: list[SourceFile], state: Incremental,
+def read_outcomes(settings: Settings, sources: Sequence[SourceFile], state: Incremental,
                   progress: Callable[[int], None] | None) -> list[KeyedOutcome]:
     """Every source's outcome, in order: stored, or read and mapped now."""
     rules = mapping_settings(settings)
@@ -457,7 +457,7 @@ class ShownEntries:
     once, however many feeds show it: from the state where it can prove it holds them,
     else from the files."""
 
-    def __init__(self, settings: Settings, state: Incremental, sources: dict[str, SourceFile],
+    def __init__(self, settings: Settings, state: Incremental, sources: Mapping[str, SourceFile],
                  problems: list[Problem], stored: Mapping[str, StoredEntry] | None = None) -> None:
         """``stored``: what ``Incremental.stored`` gave for the entries to be shown, so that
         nothing here asks the state's store (in a worker process, which must not)."""
@@ -567,7 +567,7 @@ class LongFeed:
     does not grow with the feed (``output.Stream``)."""
 
     def __init__(self, settings: Settings, spec: FeedSpec, state: Incremental,
-                 sources: dict[str, SourceFile]) -> None:
+                 sources: Mapping[str, SourceFile]) -> None:
         self.settings, self.spec, self.state, self.sources = settings, spec, state, sources
         self.feed = make_feed(settings, spec, ())
         self.names = tuple(spec.folder + name for name in file_names(settings).values())
@@ -699,7 +699,7 @@ class ArchivePages:
     at all (their digests)."""
 
     def __init__(self, settings: Settings, specs: list[FeedSpec], state: Incremental,
-                 sources: dict[str, SourceFile]) -> None:
+                 sources: Mapping[str, SourceFile]) -> None:
         self.settings, self.specs, self.state, self.sources = settings, specs, state, sources
         self.names = tuple(spec.folder + name for spec in specs for name in file_names(settings).values())
         self.problems: list[Problem] = []

@@ -16,10 +16,12 @@ import re
 import stat
 from array import array
 from datetime import datetime
-from itertools import repeat
-from operator import itemgetter
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from operator import lt
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import frontmatter
 import yaml
@@ -59,6 +61,110 @@ class SourceFile(NamedTuple):
         return self.root + "/" + self.rel
 
 
+class Listing(Sequence[SourceFile]):
+    """Files as ``discover`` lists them, of one root, held as columns: a path and four
+    numbers a file rather than a tuple and five objects, as a build holds its listing
+    while it reads every article. A ``SourceFile`` is made each time one is asked for."""
+
+    __slots__ = ("root", "rels", "_sizes", "_mtimes", "_ctimes", "_inodes")
+
+    def __init__(self, root: str, files: Sequence[SourceFile]) -> None:
+        if any(file.root != root for file in files):
+            raise ValueError("a listing holds the files of one root")
+        self.root = root
+        self.rels = [file.rel for file in files]
+        self._sizes = array("q", [file.size for file in files])
+        self._mtimes = array("q", [file.mtime_ns for file in files])
+        self._ctimes = array("q", [file.ctime_ns for file in files])
+        self._inodes = array("Q", [file.ino for file in files])
+
+    @classmethod
+    def sorted_from(cls, root: str, parts: Iterable[tuple[list[str], array, array, array, array]]) -> Listing:
+        """The files of these columns (rels, sizes, mtimes, ctimes, inodes), sorted by path."""
+        listing = cls(root, [])
+        for rels, *stats in parts:
+            listing.rels.extend(rels)
+            for column, values in zip(listing._stat_columns(), stats):
+                column.extend(values)
+        rels = listing.rels
+        if not all(map(lt, rels, islice(rels, 1, None))):
+            order = sorted(range(len(rels)), key=rels.__getitem__)
+            listing.rels = list(map(rels.__getitem__, order))
+            listing._sizes, listing._mtimes, listing._ctimes, listing._inodes = (
+                array(column.typecode, map(column.__getitem__, order)) for column in listing._stat_columns())
+        return listing
+
+    def _stat_columns(self) -> tuple[array, array, array, array]:
+        return self._sizes, self._mtimes, self._ctimes, self._inodes
+
+    def __len__(self) -> int:
+        return len(self.rels)
+
+    @overload
+    def __getitem__(self, at: int) -> SourceFile: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[SourceFile]: ...
+
+    def __getitem__(self, at: int | slice) -> SourceFile | list[SourceFile]:
+        if isinstance(at, slice):
+            return list(self._files(range(len(self.rels))[at]))
+        return tuple.__new__(SourceFile, (self.root, self.rels[at], self._sizes[at], self._mtimes[at],
+                                          self._ctimes[at], self._inodes[at]))
+
+    def __iter__(self) -> Iterator[SourceFile]:
+        return self._files(range(len(self.rels)))
+
+    def _files(self, positions: range) -> Iterator[SourceFile]:
+        new, rels, sizes, mtimes, ctimes, inodes = (tuple.__new__, self.rels, self._sizes, self._mtimes,
+                                                    self._ctimes, self._inodes)
+        return (new(SourceFile, (self.root, rels[i], sizes[i], mtimes[i], ctimes[i], inodes[i])) for i in positions)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same files, which cannot be hashed
+
+    def __repr__(self) -> str:
+        return f"Listing({self.root!r}, {len(self):,} files)"
+
+    def stats(self) -> Iterator[tuple[str, int, int, int, int]]:
+        """(rel, size, mtime_ns, ctime_ns, ino) of each file, in order, with no
+        ``SourceFile`` made: what a rebuild compares of every file."""
+        return zip(self.rels, self._sizes, self._mtimes, self._ctimes, self._inodes)
+
+    def newest_mtime_ns(self) -> int | None:
+        return max(self._mtimes) if self._mtimes else None
+
+    def by_path(self) -> Mapping[str, SourceFile]:
+        """The files by path: found by bisection in the (sorted) paths, with no table
+        of their own; a table when the paths are not sorted."""
+        rels = self.rels
+        if all(map(lt, rels, islice(rels, 1, None))):
+            return _ByPath(self)
+        return {file.rel: file for file in self}
+
+
+class _ByPath(Mapping[str, SourceFile]):
+    def __init__(self, listing: Listing) -> None:
+        self._listing = listing
+
+    def __getitem__(self, rel: str) -> SourceFile:
+        rels = self._listing.rels
+        at = bisect_left(rels, rel)
+        if at == len(rels) or rels[at] != rel:
+            raise KeyError(rel)
+        return self._listing[at]
+
+    def __len__(self) -> int:
+        return len(self._listing)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._listing.rels)
+
+
 class Skipped(NamedTuple):
     """A file (or folder) of the input folder that is not read, and why: everything but
     hidden files and backups, which are skipped without a word."""
@@ -77,7 +183,7 @@ _FOLDER_LINK = "a symbolic link to a folder (folder links are never followed)"
 _NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
 
 
-def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = None) -> list[SourceFile]:
+def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = None) -> Listing:
     """Every article file under ``root``, recursively, sorted by relative path. With
     ``processes`` > 1 and sub-folders to share, two processes list half of them each:
     a rebuild stats every file, and this is most of a no-op rebuild. ``skipped``, when
@@ -92,7 +198,7 @@ def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = Non
         branches: list[tuple[str, str]] = []
         found.extend(_walk(top, folders, real_root, subfolders=branches, skipped=passed))
         folders = branches
-    listed: list[SourceFile] = []
+    listed: list[tuple[list[str], array, array, array, array]] = []
     listed_skipped: list[Skipped] = []
 
     def list_half(half: list[tuple[str, str]]) -> bytes:
@@ -103,19 +209,17 @@ def discover(root: Path, processes: int = 1, skipped: list[Skipped] | None = Non
         try:
             with parallel.forked_map(list_half, [folders[0::2], folders[1::2]], 2) as halves:
                 for packed in halves:
-                    files, others = _unpacked(top, packed)
-                    listed.extend(files)
+                    columns, others = _unpacked(packed)
+                    listed.append(columns)
                     listed_skipped.extend(others)
         except parallel.PoolBroken:  # a lister died or could not start: list here
             listed, listed_skipped = [], []
             processes = 1
     if processes <= 1 or len(folders) <= 1:
-        listed = _walk(top, folders, real_root, skipped=listed_skipped)
-    found.extend(listed)
-    found.sort(key=itemgetter(1))  # rel
+        found.extend(_walk(top, folders, real_root, skipped=listed_skipped))
     if skipped is not None:
         skipped.extend(sorted(passed + listed_skipped))
-    return found
+    return Listing.sorted_from(top, [_columns(found), *listed])
 
 
 def _walk(top: str, folders: list[tuple[str, str]], real_root: str,
@@ -193,27 +297,25 @@ def source_file(root: Path, rel: str) -> SourceFile | None:
     return SourceFile(top, rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
+def _columns(files: list[SourceFile]) -> tuple[list[str], array, array, array, array]:
+    return ([s.rel for s in files], array("q", [s.size for s in files]), array("q", [s.mtime_ns for s in files]),
+            array("q", [s.ctime_ns for s in files]), array("Q", [s.ino for s in files]))
+
+
 def _packed(listing: tuple[list[SourceFile], list[Skipped]]) -> bytes:
     """Files as marshalled columns, without their root (the caller's): several times
     quicker to send and load than tuples."""
     found, skipped = listing
-    return marshal.dumps(("\0".join([s.rel for s in found]),
-                          array("q", [s.size for s in found]).tobytes(),
-                          array("q", [s.mtime_ns for s in found]).tobytes(),
-                          array("q", [s.ctime_ns for s in found]).tobytes(),
-                          array("Q", [s.ino for s in found]).tobytes(),
+    rels, *stats = _columns(found)
+    return marshal.dumps(("\0".join(rels), *(column.tobytes() for column in stats),
                           [tuple(item) for item in skipped]))
 
 
-def _unpacked(top: str, data: bytes) -> tuple[list[SourceFile], list[Skipped]]:
+def _unpacked(data: bytes) -> tuple[tuple[list[str], array, array, array, array], list[Skipped]]:
     rels, sizes, mtimes, ctimes, inodes, skipped = marshal.loads(data)
     others = [Skipped(*item) for item in skipped]
-    if not rels:
-        return [], others
-    new = tuple.__new__
-    return [new(SourceFile, item) for item in zip(repeat(top), rels.split("\0"), array("q", sizes),
-                                                  array("q", mtimes), array("q", ctimes),
-                                                  array("Q", inodes))], others
+    return ((rels.split("\0") if rels else [], array("q", sizes), array("q", mtimes), array("q", ctimes),
+             array("Q", inodes)), others)
 
 
 def _inside(path: str, root: str) -> bool:

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +39,7 @@ class Listing:
     """The article files of the last build, sorted by path as ``discover`` gives them,
     kept up to date from the paths a watcher names."""
 
-    def __init__(self, root: Path, sources: list[SourceFile]) -> None:
+    def __init__(self, root: Path, sources: Sequence[SourceFile]) -> None:
         self.root = root
         self.top = os.path.abspath(root)
         self.sources = list(sources)

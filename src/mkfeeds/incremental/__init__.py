@@ -23,7 +23,7 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from mkfeeds.incremental import codec
 from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environment
 from mkfeeds.incremental.freshness import (BuildRecord, FeedRecord, feed_digest, input_chunks, input_line,
-                                           inputs_digest, replay)
+                                           input_lines, inputs_digest, replay)
 from mkfeeds.incremental.memory import Memory
 from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, PackedRows, Rows, Store, StoreUnavailable, damaged,
                                        open_store, remove_damaged)
 from mkfeeds.model import Entry, EntryKey, FileOutcome, FileRead, KeyedOutcome
 from mkfeeds.feedsets import TermIndex
 from mkfeeds.select import Choice, Selection, choose, rechoose, select
-from mkfeeds.source import SourceFile
+from mkfeeds.source import Listing, SourceFile
 
 if TYPE_CHECKING:  # the renderers are imported by a build that renders, not by one up to date
     from mkfeeds.render import KeptRenderings
@@ -115,8 +115,8 @@ class Incremental:
         self._index_changes: frozenset[str] = frozenset()
         self._committed_rows: Rows | None = None
         self._unapplied: tuple[dict[str, tuple[Any, ...] | None], dict[str, tuple[int, ...]]] | None = None
-        self._delta: tuple[list[SourceFile], list[int] | None] | None = None
-        self._inputs: tuple[list[SourceFile], list[str], list[bytes], str] | None = None
+        self._delta: tuple[Sequence[SourceFile], list[int] | None] | None = None
+        self._inputs: tuple[Sequence[SourceFile], list[str], list[bytes], str] | None = None
         self._by_path: dict[str, SourceFile] | None = None
         self._choice: Choice | None = None
         self._terms: TermIndex | None = None
@@ -224,7 +224,7 @@ class Incremental:
 
     # -- the last build ----------------------------------------------------------------------
 
-    def replay(self, sources: list[SourceFile], now: datetime) -> BuildRecord | None:
+    def replay(self, sources: Sequence[SourceFile], now: datetime) -> BuildRecord | None:
         """The last build's record, if this build would do exactly what it did (and
         there is no memory to fill: a watch session's first build goes through every
         file once, so that its rebuilds need not)."""
@@ -240,7 +240,7 @@ class Incremental:
             found.notices[:0] = self.notices
         return found
 
-    def inputs(self, sources: list[SourceFile]) -> str:
+    def inputs(self, sources: Sequence[SourceFile]) -> str:
         """The digest of the environment and every file's path and stat."""
         if self._inputs is not None and self._inputs[0] is sources:
             return self._inputs[3]
@@ -252,13 +252,13 @@ class Incremental:
                 lines[i] = input_line(sources[i])
             chunks = input_chunks(lines, changed, memory.input_chunks)
         else:
-            lines = list(map(input_line, sources))
+            lines = input_lines(sources)
             chunks = input_chunks(lines)
         digest = inputs_digest(self.environment, chunks)
         self._inputs = (sources, lines if memory is not None else [], chunks, digest)  # kept for a memory only
         return digest
 
-    def _changed(self, sources: list[SourceFile]) -> list[int] | None:
+    def _changed(self, sources: Sequence[SourceFile]) -> list[int] | None:
         """The positions to compare with their rows, when the memory can tell (else None)."""
         if not self._recall or self._memory is None:
             return None
@@ -266,7 +266,7 @@ class Incremental:
             self._delta = (sources, self._memory.changed_positions(sources))
         return self._delta[1]
 
-    def sources_by_path(self, sources: list[SourceFile]) -> dict[str, SourceFile]:
+    def sources_by_path(self, sources: Sequence[SourceFile]) -> Mapping[str, SourceFile]:
         """Path -> file, for the build's lookups."""
         changed = self._changed(sources)
         memory = self._memory
@@ -274,6 +274,8 @@ class Incremental:
             found = memory.by_path  # changed in place: it maps each path to its newest object
             for i in changed:
                 found[sources[i].rel] = sources[i]
+        elif memory is None and isinstance(sources, Listing):
+            return sources.by_path()
         else:
             found = {source.rel: source for source in sources}
         self._by_path = found if memory is not None else None  # held to the end of the build for a memory only
@@ -300,7 +302,7 @@ class Incremental:
 
     # -- files -------------------------------------------------------------------------------
 
-    def reuse(self, sources: list[SourceFile]) -> Reuse:
+    def reuse(self, sources: Sequence[SourceFile]) -> Reuse:
         """Compare the files with the stored rows: take the keys of the unchanged ones,
         list what needs reading, and the rows of vanished files."""
         count = len(sources)
@@ -351,7 +353,7 @@ class Incremental:
         self._reuse = reuse if self._memory is not None else None
         return reuse
 
-    def _compare(self, sources: list[SourceFile], rows: Rows, pairs: Iterable[tuple[int, int | None]],
+    def _compare(self, sources: Sequence[SourceFile], rows: Rows, pairs: Iterable[tuple[int, int | None]],
                  reuse: Reuse) -> None:
         """For each (source position, row position or None): the stored outcome, when
         the stat vouches for it, or the file to read."""
@@ -685,7 +687,7 @@ class Incremental:
             memory.renderings, memory.renderings_environment = KeptRenderings(), self.environment
         return memory.renderings
 
-    def feed_digest(self, spec: Any, sources: dict[str, SourceFile]) -> str:
+    def feed_digest(self, spec: Any, sources: Mapping[str, SourceFile]) -> str:
         """What the feed's bytes depend on; equal digests, equal bytes. With the memory,
         a feed whose place, names and entries (the very keys) are the last build's, none
         of whose files changed, has the last build's digest without going through them."""

@@ -19,6 +19,7 @@ the state, which was rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +77,7 @@ class Memory:
     def holds(self, state_file: str, generation: object) -> bool:
         return self.rows is not None and self.state_file == state_file and self.generation == generation
 
-    def changed_positions(self, sources: list[SourceFile]) -> list[int] | None:
+    def changed_positions(self, sources: Sequence[SourceFile]) -> list[int] | None:
         """The positions whose file is not as the last build saw it (its path and stat:
         the rows' own test), with those whose stat was not trusted yet; or None when the
         listing itself changed (a file came or went): then every file is compared with
