@@ -68,6 +68,27 @@ def test_an_outcome_comes_back_exactly(entry, problems):
     assert back is not None and same(back.entry, entry) and same(back.problems, problems)
     keyed = codec.outcome_decoder()("a.txt", encoded.key)
     assert keyed is not None and keyed.key == EntryKey.of(entry)
+    assert same(keyed.key.published, entry.published)
+    assert same(keyed.key.updated, entry.updated) or entry.updated == entry.published  # then stored once
+
+
+def test_the_keys_of_many_rows_share_one_zone_object_per_offset():
+    """A rebuild holds a key per article: its dates are decoded with one zone object
+    for each offset, not one each, and keep their zone (name, fold) otherwise."""
+    decode = codec.outcome_decoder()
+    zones = [timezone(timedelta(hours=5, minutes=45)), timezone(timedelta(hours=-3)), timezone.utc,
+             ZoneInfo("Europe/Paris")]
+    keys = []
+    for i in range(40):
+        when = datetime(2024, 3, 1 + i % 28, 10, tzinfo=zones[i % len(zones)])
+        entry = dataclasses.replace(GOOD, source=f"{i}.txt", published=when, updated=when + timedelta(hours=1))
+        keyed = decode(f"{i}.txt", codec.encode_outcome(FileOutcome(f"{i}.txt", entry)).key)
+        assert keyed is not None and keyed.key is not None
+        assert same(keyed.key.published, entry.published) and same(keyed.key.updated, entry.updated)
+        keys.append(keyed.key)
+    for offset in range(len(zones)):
+        assert len({id(key.published.tzinfo) for key in keys[offset::len(zones)]}
+                   | {id(key.updated.tzinfo) for key in keys[offset::len(zones)]}) == 1
 
 
 def test_a_rejection_comes_back_without_an_entry():

@@ -73,7 +73,7 @@ class Reuse:
     """How this build's files compare with the stored rows."""
 
     outcomes: list[KeyedOutcome | None]  # by source position; None until read
-    work: list[int]  # positions to read
+    work: Sequence[int]  # positions to read (a range when every file is)
     confirm: dict[int, bytes]  # position -> stored digest, for files whose stat changed
     stale: list[str] = field(default_factory=list)  # rows of files that are gone
 
@@ -306,7 +306,7 @@ class Incremental:
         """Compare the files with the stored rows: take the keys of the unchanged ones,
         list what needs reading, and the rows of vanished files."""
         count = len(sources)
-        fresh = Reuse([None] * count, list(range(count)), {})
+        fresh = Reuse([None] * count, range(count), {})
         self._reuse = fresh if self._memory is not None else None  # for the memory only: held to the end
         store = self._store
         if store is None:
@@ -336,8 +336,14 @@ class Incremental:
             for i in changed:
                 reuse.outcomes[i] = None
             pairs: Any = [(i, _find(rels, sources[i].rel)) for i in changed]
+        elif not rels:  # an empty table: every file is read
+            self._rows = rows
+            if memory is None:
+                self._cold = PackedRows(store.width, self._shared_positions)
+            self._reuse = fresh if memory is not None else None
+            return fresh
         else:
-            source_rels = [source.rel for source in sources]
+            source_rels = sources.rels if isinstance(sources, Listing) else [source.rel for source in sources]
             reuse = Reuse([None] * count, [], {})
             if source_rels == rels:  # the same files as last time: the usual case
                 pairs = enumerate(range(len(rels)))
@@ -348,8 +354,6 @@ class Incremental:
                 reuse.stale = [rel for rel in rels if rel not in listed]
         self._compare(sources, rows, pairs, reuse)
         self._rows = rows
-        if not rels and memory is None:
-            self._cold = PackedRows(store.width, self._shared_positions)
         self._reuse = reuse if self._memory is not None else None
         return reuse
 
@@ -361,9 +365,10 @@ class Incremental:
         _, sizes, mtimes, ctimes, inodes, digests, checked = columns[:KEY_AT]
         key_columns = columns[KEY_AT:]
         decode, decoded, outcomes, known = self._decode_key, self._decoded, reuse.outcomes, self._digests
+        work: list[int] = []
         for i, j in pairs:
             if j is None:
-                reuse.work.append(i)
+                work.append(i)
                 continue
             source = sources[i]
             if (sizes[j] == source.size and mtimes[j] == source.mtime_ns and ctimes[j] == source.ctime_ns
@@ -374,11 +379,12 @@ class Incremental:
                     known[source.rel] = digests[j]
                     continue
                 self._undecoded += 1
-            reuse.work.append(i)  # changed, too recent to trust its stat, or a row that did not decode
+            work.append(i)  # changed, too recent to trust its stat, or a row that did not decode
             reuse.confirm[i] = digests[j]
             stored_id, draft = key_columns[_ID_AT][j], key_columns[_DRAFT_AT][j]
             if type(stored_id) is str and draft == 0:
                 self._previous_ids[source.rel] = stored_id
+        reuse.work = work
 
     def previous_ids(self) -> dict[str, str]:
         """Path -> the id its entry had in the last build (a published one, not a draft),

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import typing
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -377,7 +377,8 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
     authors: dict[Any, Author | None] = memo.setdefault(("outcome_decoder", "authors"), {(None, None): None})
     names_: dict[Any, str | None] = memo.setdefault(("outcome_decoder", "names"), {None: None})
     floats: dict[float, float] = memo.setdefault(("outcome_decoder", "floats"), {})
-    loads, fromisoformat = json.loads, datetime.fromisoformat
+    zones: dict[tzinfo, tzinfo] = memo.setdefault(("outcome_decoder", "zones"), {})
+    loads, fromisoformat, utc = json.loads, datetime.fromisoformat, timezone.utc
     new, numbers, flags, unseen = tuple.__new__, (int, float, type(None)), (False, True), object()
 
     def names(joined: Any) -> tuple[str, ...]:
@@ -398,6 +399,14 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
             raise _Bad
         found = names_[name] = memo.setdefault(name, name)
         return found
+
+    def zoned(when: datetime) -> datetime:
+        """The date with one object per offset (a parsed date has a zone object of its own)."""
+        zone = when.tzinfo
+        if zone is utc or type(zone) is not timezone:
+            return when
+        shared = zones.setdefault(zone, zone)
+        return when if shared is zone else when.replace(tzinfo=shared)
 
     def ranking(value: Any) -> Any:
         if type(value) is float:
@@ -425,12 +434,14 @@ def outcome_decoder(memo: dict | None = None) -> Callable[[str, tuple], KeyedOut
             when = fromisoformat(published) if published[:1] != "[" else _decode_datetime(loads(published))
             if when.tzinfo is None:
                 return None
+            when = zoned(when)
             if updated is None:
                 changed = when
             elif type(updated) is str:
                 changed = fromisoformat(updated) if updated[:1] != "[" else _decode_datetime(loads(updated))
                 if changed.tzinfo is None:
                     return None
+                changed = zoned(changed)
             else:
                 return None
             if (author := authors.get((author_name, author_url), unseen)) is unseen:
