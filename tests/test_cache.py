@@ -685,6 +685,42 @@ def test_a_cold_build_given_its_files_out_of_path_order_still_writes_a_true_row_
     assert index_mirrors_table(tmp_path / "cache.sqlite")
 
 
+def test_a_cold_build_spills_its_packed_rows_and_leaves_nothing_behind(tree, cached, tmp_path, monkeypatch):
+    """The packed rows of a cold build go to an unnamed file beside the state file: no
+    name in the folder, no descriptor left open after the build."""
+    monkeypatch.setattr(store.PackedRows, "CHUNK", 1)
+    spills: list[object] = []
+    real = store.PackedRows.__init__
+
+    def watched(self, width, shared, spill=None):
+        spills.append(spill)
+        real(self, width, shared, spill)
+
+    monkeypatch.setattr(store.PackedRows, "__init__", watched)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    build(cached(), NOW)
+    assert len(spills) == 1 and spills[0] is not None and spills[0].closed
+    assert len(os.listdir("/proc/self/fd")) == descriptors
+    assert sorted(p.name for p in (tmp_path / "cache.sqlite").iterdir()) == [store.STATE_FILE]
+    assert index_mirrors_table(tmp_path / "cache.sqlite")
+
+
+def test_spilled_rows_that_cannot_be_read_back_cost_only_the_state(tree, cached, parsed, make_settings, tmp_path,
+                                                                  monkeypatch):
+    """The spill cut short (a full disk, say): the build's output is right, the state
+    is not kept, with a notice, and the next build reads every file and keeps it."""
+    age_tree(tree)
+    monkeypatch.setattr(store.PackedRows, "CHUNK", 1)
+    with monkeypatch.context() as patched:
+        patched.setattr(store.PackedRows, "_chunk", lambda self, held: (_ for _ in ()).throw(OSError("cut short")))
+        result = build(cached(), NOW)
+    assert any("could not be updated" in m for m in result.notices)
+    assert outputs(tmp_path / "out") == no_cache_build(make_settings, tmp_path)[1]
+    parsed.clear()
+    build(cached(output=tmp_path / "again"), NOW)
+    assert sorted(parsed) == sorted(s.rel for s in discover(tree)) and index_mirrors_table(tmp_path / "cache.sqlite")
+
+
 def _flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
 

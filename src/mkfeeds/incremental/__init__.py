@@ -23,7 +23,7 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from mkfeeds.incremental import codec
 from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environment
 from mkfeeds.incremental.freshness import (BuildRecord, FeedRecord, feed_digest, input_chunks, input_line,
                                            input_lines, inputs_digest, replay)
+from mkfeeds.incremental.digests import ListedDigests
 from mkfeeds.incremental.memory import Memory
 from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, PackedRows, Rows, Store, StoreUnavailable, damaged,
                                        open_store, remove_damaged)
@@ -90,7 +91,8 @@ class Incremental:
         self._fingerprint = outcome_fingerprint(rules, settings.input, codec.SCHEMA, codec.MODEL_LAYOUT)
         self.environment = output_environment(settings, self._fingerprint)
         self._memo: dict[Any, Any] = {}  # values shared between decoded rows
-        self._digests: dict[str, bytes] = {}  # rel -> digest of the text its outcome came from
+        # rel -> digest of the text its outcome came from (a dict, which a memory keeps)
+        self._digests: MutableMapping[str, bytes] = {}
         self._entries: dict[str, bytes] = {}  # rel -> compressed entry JSON, held in memory
         self._bodies: dict[str, str] = {}  # rel -> body HTML, held in memory
         self._whole: dict[str, Entry] = {}  # rel -> entries that could not be encoded
@@ -217,6 +219,9 @@ class Incremental:
 
     def close(self) -> None:
         """Roll back anything not committed by ``finish`` and release the lock."""
+        if self._cold is not None:  # a build that stopped while reading
+            self._cold.close()
+            self._cold = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -306,6 +311,8 @@ class Incremental:
         """Compare the files with the stored rows: take the keys of the unchanged ones,
         list what needs reading, and the rows of vanished files."""
         count = len(sources)
+        if self._memory is None and isinstance(sources, Listing) and sources.in_path_order:
+            self._digests = ListedDigests(sources)
         fresh = Reuse([None] * count, range(count), {})
         self._reuse = fresh if self._memory is not None else None  # for the memory only: held to the end
         store = self._store
@@ -339,7 +346,7 @@ class Incremental:
         elif not rels:  # an empty table: every file is read
             self._rows = rows
             if memory is None:
-                self._cold = PackedRows(store.width, self._shared_positions)
+                self._cold = store.packed_rows(self._shared_positions)
             self._reuse = fresh if memory is not None else None
             return fresh
         else:
@@ -526,8 +533,15 @@ class Incremental:
         took before the feeds render (unless a memory keeps the rows)."""
         store, rows, cold = self._store, self._rows, self._cold
         self._rows = self._cold = None
-        if store is None:
-            return
+        try:
+            if store is not None:
+                self._index(store, rows, cold, reuse)
+        finally:
+            if cold is not None:
+                cold.close()
+
+    def _index(self, store: Store, rows: Rows | None, cold: PackedRows | None, reuse: Reuse) -> None:
+        """``index_rows`` with a store: from the rows it started from, or the cold rows."""
         try:
             store.drop(reuse.stale)
             for rel in reuse.stale:
@@ -547,11 +561,10 @@ class Incremental:
                         updated = rows.updated(self._put, self._confirmed)
                 elif cold is not None and cold.in_order and not self._put and not self._confirmed:
                     store.write_packed_index(cold)  # every row this build put, and the table held none
-                    del cold
                 else:
                     base = rows if rows is not None else Rows.empty(store.width)
                     if cold is not None:  # rows put out of path order: unpacked, sorted
-                        base, cold = cold.rows().in_path_order(), None
+                        base = cold.rows().in_path_order()
                     if self._recall:  # the memory's rows stay as they are until this build commits
                         base = Rows([list(column) for column in base.columns])
                     updated = base.updated(self._put, self._confirmed)
@@ -560,7 +573,7 @@ class Incremental:
                 self._index_changes = store.index_changes
             self._committed_rows = updated if self._memory is not None else None
             del updated
-        except (sqlite3.Error, MemoryError, ValueError, OverflowError) as exc:
+        except (sqlite3.Error, MemoryError, ValueError, OverflowError, OSError) as exc:
             self._lost(exc, reading=False)
         self._put, self._confirmed, self._shared = {}, {}, {}
 
@@ -785,7 +798,7 @@ class Incremental:
         memory.lines, memory.input_chunks = lines, chunks
         memory.unsettled = [i for i in reuse.work
                             if not (sources[i].rel in written and sources[i].mtime_ns <= trusted_until)]
-        memory.digests = self._digests
+        memory.digests = self._digests if isinstance(self._digests, dict) else dict(self._digests)  # a dict with a memory
         memory.by_path = self._by_path if self._by_path is not None else {s.rel: s for s in sources}
         memory.choice, memory.terms = self._choice, self._terms
         memory.feed_digests, memory.feed_digests_environment = self._feed_digests, self.environment

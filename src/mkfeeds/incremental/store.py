@@ -34,7 +34,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 SCHEMA_VERSION = 8  # the table layout, the JSON shape of a row, the sealed records; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds state file
@@ -314,6 +314,17 @@ class Store:
         self.set_meta("row_index", self.width)
         self.set_index_changes(frozenset())
 
+    def packed_rows(self, shared: frozenset[int]) -> PackedRows:
+        """Rows to pack as a cold build puts them, spilled to an unnamed file beside the
+        state file (held in memory if none can be made)."""
+        import tempfile
+
+        try:
+            spill: BinaryIO | None = tempfile.TemporaryFile(dir=self.path.parent)
+        except OSError:
+            spill = None
+        return PackedRows(self.width, shared, spill)
+
     def write_packed_index(self, packed: PackedRows) -> None:
         """The row index of a cold build, from the rows as they were packed when put (in
         path order): each column's BLOB made and written one at a time."""
@@ -436,14 +447,16 @@ def _sorted_paths(rels: list[Any]) -> bool:
 class PackedRows:
     """A cold build's rows as it puts them, packed per column: a column with few
     distinct values as a table of values and a number per row (its BLOB's shape), any
-    other as compressed chunks of marshalled values. The build then holds a few bytes a
-    value instead of a list per column and an object per value while it reads every
-    article, and the row index is written from these (``Store.write_packed_index``).
-    Rows must come in path order, as a listing is; ``in_order`` says whether they did."""
+    other as compressed chunks of marshalled values, which go to ``spill`` (an
+    unnamed temporary file) as they are made. The build then holds a few bytes a row
+    while it reads every article, not a list per column and an object per value, and
+    the row index is written from these (``Store.write_packed_index``). Rows must come
+    in path order, as a listing is; ``in_order`` says whether they did. ``close``
+    releases the spill."""
 
     CHUNK = 4096  # rows marshalled and compressed together
 
-    def __init__(self, width: int, shared: frozenset[int]) -> None:
+    def __init__(self, width: int, shared: frozenset[int], spill: BinaryIO | None = None) -> None:
         from array import array
 
         self.width, self.shared = width, shared
@@ -452,8 +465,11 @@ class PackedRows:
         self._last: str | None = None
         self._tables: dict[int, dict[Any, int]] = {position: {} for position in shared}
         self._codes = {position: array("I") for position in shared}
-        self._chunks: dict[int, list[bytes]] = {position: [] for position in range(width) if position not in shared}
+        # Per column, each chunk: its bytes, or where the spill holds them (offset, length).
+        self._chunks: dict[int, list[bytes | tuple[int, int]]] = {
+            position: [] for position in range(width) if position not in shared}
         self._pending: list[tuple[Any, ...]] = []
+        self._spill = spill
 
     def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows of the index's columns (``Store.put``'s return), after those added before."""
@@ -469,12 +485,29 @@ class PackedRows:
     def _pack(self, count: int | None = None) -> None:
         """Pack the first ``count`` pending rows (all of them: None)."""
         pending, self._pending = self._pending[:count], self._pending[len(self._pending) if count is None else count:]
+        spill = self._spill
         for position, values in enumerate(zip(*pending)):
             if position in self.shared:
                 table = self._tables[position]
                 self._codes[position].extend([table.setdefault(value, len(table)) for value in values])
+                continue
+            chunk = zlib.compress(marshal.dumps(list(values), 4), 1)
+            if spill is None:
+                self._chunks[position].append(chunk)
             else:
-                self._chunks[position].append(zlib.compress(marshal.dumps(list(values), 4), 1))
+                self._chunks[position].append((spill.seek(0, os.SEEK_END), len(chunk)))
+                spill.write(chunk)
+
+    def _chunk(self, held: bytes | tuple[int, int]) -> bytes:
+        if isinstance(held, bytes):
+            return held
+        assert self._spill is not None
+        offset, length = held
+        self._spill.seek(offset)
+        chunk = self._spill.read(length)
+        if len(chunk) != length:
+            raise OSError("the spilled rows were cut short")
+        return chunk
 
     def blobs(self) -> Iterable[tuple[int, bytes]]:
         """(position, the column's BLOB), one column at a time."""
@@ -483,7 +516,7 @@ class PackedRows:
             if position in self.shared:
                 data = marshal.dumps(("t", list(self._tables[position]), self._codes[position].tobytes()), 4)
             else:
-                data = marshal.dumps(("z", self._chunks[position]), 4)
+                data = marshal.dumps(("z", [self._chunk(held) for held in self._chunks[position]]), 4)
             yield position, _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
 
     def rows(self) -> Rows:
@@ -496,10 +529,14 @@ class PackedRows:
                 columns.append(list(map(values.__getitem__, self._codes[position])))
             else:
                 column: list[Any] = []
-                for chunk in self._chunks[position]:
-                    column.extend(marshal.loads(zlib.decompress(chunk)))
+                for held in self._chunks[position]:
+                    column.extend(marshal.loads(zlib.decompress(self._chunk(held))))
                 columns.append(column)
         return Rows(columns)
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
 
 
 def _column_blob(column: list[Any], shared: bool) -> bytes:
