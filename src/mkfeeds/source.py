@@ -66,7 +66,7 @@ class Listing(Sequence[SourceFile]):
     numbers a file rather than a tuple and five objects, as a build holds its listing
     while it reads every article. A ``SourceFile`` is made each time one is asked for."""
 
-    __slots__ = ("root", "rels", "_sizes", "_mtimes", "_ctimes", "_inodes")
+    __slots__ = ("root", "rels", "_sizes", "_mtimes", "_ctimes", "_inodes", "_ordered")
 
     def __init__(self, root: str, files: Sequence[SourceFile]) -> None:
         if any(file.root != root for file in files):
@@ -77,6 +77,16 @@ class Listing(Sequence[SourceFile]):
         self._mtimes = array("q", [file.mtime_ns for file in files])
         self._ctimes = array("q", [file.ctime_ns for file in files])
         self._inodes = array("Q", [file.ino for file in files])
+        self._ordered: bool | None = None
+
+    @property
+    def in_path_order(self) -> bool:
+        """Whether the paths are sorted (as ``discover`` sorts them): then a file is found
+        by bisection."""
+        if self._ordered is None:
+            rels = self.rels
+            self._ordered = all(map(lt, rels, islice(rels, 1, None)))
+        return self._ordered
 
     @classmethod
     def sorted_from(cls, root: str, parts: Iterable[tuple[list[str], array, array, array, array]]) -> Listing:
@@ -87,11 +97,12 @@ class Listing(Sequence[SourceFile]):
             for column, values in zip(listing._stat_columns(), stats):
                 column.extend(values)
         rels = listing.rels
-        if not all(map(lt, rels, islice(rels, 1, None))):
+        if not listing.in_path_order:
             order = sorted(range(len(rels)), key=rels.__getitem__)
             listing.rels = list(map(rels.__getitem__, order))
             listing._sizes, listing._mtimes, listing._ctimes, listing._inodes = (
                 array(column.typecode, map(column.__getitem__, order)) for column in listing._stat_columns())
+            listing._ordered = True
         return listing
 
     def _stat_columns(self) -> tuple[array, array, array, array]:
@@ -141,8 +152,7 @@ class Listing(Sequence[SourceFile]):
     def by_path(self) -> Mapping[str, SourceFile]:
         """The files by path: found by bisection in the (sorted) paths, with no table
         of their own; a table when the paths are not sorted."""
-        rels = self.rels
-        if all(map(lt, rels, islice(rels, 1, None))):
+        if self.in_path_order:
             return _ByPath(self)
         return {file.rel: file for file in self}
 
