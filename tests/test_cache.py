@@ -1151,3 +1151,15 @@ def test_a_rejection_decodes_without_an_entry():
     encoded = codec.encode_outcome(FileOutcome("sub/a.txt", None, (problem,)))
     assert encoded.entry is None and encoded.key[:-1] == NO_ENTRY
     assert codec.decode_outcome("sub/a.txt", encoded) == FileOutcome("sub/a.txt", None, (problem,))
+
+
+def test_packed_rows_hold_a_shared_column_of_any_number_of_values():
+    """A column packed as a table and a code per row takes more than 65,536 distinct
+    values (its codes widen) and comes back whole, unpacked or as its BLOB."""
+    packed = store.PackedRows(2, frozenset({1}))
+    rows = [(f"{i:06}.txt", f"value {i % 70_000}") for i in range(80_000)]
+    for start in range(0, len(rows), 5_000):
+        packed.add(rows[start:start + 5_000])
+    assert packed.in_order and packed.rows().columns == [list(column) for column in zip(*rows)]
+    assert [store._column_of_blob(blob) for _, blob in packed.blobs()] == [list(column) for column in zip(*rows)]
+    packed.close()

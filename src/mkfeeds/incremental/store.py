@@ -30,6 +30,7 @@ import os
 import sqlite3
 import stat
 import zlib
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -457,14 +458,12 @@ class PackedRows:
     CHUNK = 4096  # rows marshalled and compressed together
 
     def __init__(self, width: int, shared: frozenset[int], spill: BinaryIO | None = None) -> None:
-        from array import array
-
         self.width, self.shared = width, shared
         self.count = 0
         self.in_order = True
         self._last: str | None = None
         self._tables: dict[int, dict[Any, int]] = {position: {} for position in shared}
-        self._codes = {position: array("I") for position in shared}
+        self._codes = {position: array("H") for position in shared}  # widened to "I" past 65,536 values
         # Per column, each chunk: its bytes, or where the spill holds them (offset, length).
         self._chunks: dict[int, list[bytes | tuple[int, int]]] = {
             position: [] for position in range(width) if position not in shared}
@@ -489,7 +488,10 @@ class PackedRows:
         for position, values in enumerate(zip(*pending)):
             if position in self.shared:
                 table = self._tables[position]
-                self._codes[position].extend([table.setdefault(value, len(table)) for value in values])
+                codes = [table.setdefault(value, len(table)) for value in values]
+                if len(table) > 0xFFFF and self._codes[position].typecode == "H":
+                    self._codes[position] = array("I", self._codes[position])
+                self._codes[position].extend(codes)
                 continue
             chunk = zlib.compress(marshal.dumps(list(values), 4), 1)
             if spill is None:
@@ -514,7 +516,7 @@ class PackedRows:
         self._pack()
         for position in range(self.width):
             if position in self.shared:
-                data = marshal.dumps(("t", list(self._tables[position]), self._codes[position].tobytes()), 4)
+                data = marshal.dumps(("t", list(self._tables[position]), array("I", self._codes[position]).tobytes()), 4)
             else:
                 data = marshal.dumps(("z", [self._chunk(held) for held in self._chunks[position]]), 4)
             yield position, _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
@@ -544,8 +546,6 @@ def _column_blob(column: list[Any], shared: bool) -> bytes:
     distinct values as a table of values and a number per row (``PackedRows`` writes
     the others of a cold build as compressed chunks); then a CRC-32. One column
     at a time, so packing the index never holds more than one column twice."""
-    from array import array
-
     if shared:
         table: dict[Any, int] = {}
         codes = array("I", [table.setdefault(value, len(table)) for value in column])
@@ -557,8 +557,6 @@ def _column_blob(column: list[Any], shared: bool) -> bytes:
 
 def _column_of_blob(blob: Any) -> list[Any] | None:
     """The column stored as ``blob``, if it holds (its CRC, its shape); else None."""
-    from array import array
-
     head = len(_INDEX_FORMAT)
     if type(blob) is not bytes or not blob.startswith(_INDEX_FORMAT) or len(blob) < head + 4:
         return None
