@@ -311,7 +311,7 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
     signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
     try:  # a Ctrl-C here is the build's: exit 130, as build's
         result = session.first_build()
-        collector = _ServingCollector()
+        collector = ServingCollector()
     except StrictFailure as failure:
         _print_problems(settings, failure.result.problems)
         _fail(str(failure))
@@ -354,7 +354,7 @@ def serve_command(bind: str, port: int, watch: bool, no_cache: bool = False, **o
         sys.exit(EXIT_OK)
 
 
-class _ServingCollector:
+class ServingCollector:
     """The garbage collector of a serving process. Its builds' memory (a few objects per
     article, hundreds of thousands of them, without cycles) lives as long as the process:
     left to the collector, each collection during a rebuild walks it again, and each
