@@ -15,9 +15,9 @@ import os
 import re
 import stat
 from array import array
-from datetime import datetime
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from itertools import islice
 from operator import lt
 from pathlib import Path
@@ -64,7 +64,8 @@ class SourceFile(NamedTuple):
 class Listing(Sequence[SourceFile]):
     """Files as ``discover`` lists them, of one root, held as columns: a path and four
     numbers a file rather than a tuple and five objects, as a build holds its listing
-    while it reads every article. A ``SourceFile`` is made each time one is asked for."""
+    while it reads every article. A ``SourceFile`` is made each time one is asked for.
+    Not to be changed once made (``rels`` is read by the build's lookups)."""
 
     __slots__ = ("root", "rels", "_sizes", "_mtimes", "_ctimes", "_inodes", "_ordered")
 

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mkfeeds.incremental import codec
+from mkfeeds.incremental.digests import ListedDigests
 from mkfeeds.incremental.fingerprint import outcome_fingerprint, output_environment
 from mkfeeds.incremental.freshness import (BuildRecord, FeedRecord, feed_digest, input_chunks, input_line,
                                            input_lines, inputs_digest, replay)
-from mkfeeds.incremental.digests import ListedDigests
 from mkfeeds.incremental.memory import Memory
 from mkfeeds.incremental.store import (KEY_AT, STATE_FILE, PackedRows, Rows, Store, StoreUnavailable, damaged,
                                        open_store, remove_damaged)
