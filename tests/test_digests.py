@@ -12,7 +12,9 @@ from mkfeeds.source import Listing, SourceFile
 
 RELS = [f"{folder}/{name}.txt" for folder in ("a", "b", "c") for name in range(4)]
 LISTING = Listing("/in", [SourceFile("/in", rel, 1, 2, 3, 4) for rel in RELS])
-PATHS = st.sampled_from(RELS + ["elsewhere.txt", "a/0.txt~"])
+# The listing's own string objects, and equal copies of them (found by bisection).
+PATHS = st.sampled_from(RELS + ["elsewhere.txt", "a/0.txt~"]).flatmap(
+    lambda rel: st.sampled_from([rel, rel[:1] + rel[1:]]))
 DIGESTS = st.one_of(st.binary(min_size=16, max_size=16), st.binary(max_size=20))
 OPERATIONS = st.lists(st.one_of(st.tuples(st.just("set"), PATHS, DIGESTS), st.tuples(st.just("pop"), PATHS)),
                       max_size=40)
@@ -28,8 +30,12 @@ def test_listed_digests_behave_as_a_dict(operations):
             _, rel, digest = operation
             model[rel] = digest
             digests[rel] = digest
+        elif operation[1] in model:
+            assert digests.pop(operation[1]) == model.pop(operation[1])
         else:
-            assert digests.pop(operation[1], None) == model.pop(operation[1], None)
+            assert digests.pop(operation[1], None) is None
+            with pytest.raises(KeyError):
+                digests.pop(operation[1])
         assert dict(digests) == model and len(digests) == len(model)
     assert all(digests.get(rel) == model.get(rel) for rel in RELS + ["elsewhere.txt"])
 

@@ -14,7 +14,9 @@ class ListedDigests(MutableMapping[str, bytes]):
     """Path -> digest for the files of one listing: 16 bytes a file in one buffer, found
     by the file's place in the listing's sorted paths, rather than a dict entry and a
     bytes object each (a cold build holds one per article until its feeds are written).
-    A path the listing lacks, or a digest of another size, is held in a dict."""
+    A path the listing lacks, or a digest of another size, is held in a dict. The files
+    of a listing are gone through in order (by the build's reading and comparing), so
+    the place after the last one found is tried before bisecting."""
 
     def __init__(self, listing: Listing) -> None:
         if not listing.in_path_order:
@@ -23,11 +25,31 @@ class ListedDigests(MutableMapping[str, bytes]):
         self._buffer = bytearray(SIZE * len(self._rels))
         self._held = bytearray(len(self._rels))
         self._others: dict[str, bytes] = {}
+        self._hint = 0
 
     def _place(self, rel: str) -> int | None:
-        rels = self._rels
+        rels, at = self._rels, self._hint
+        if at < len(rels) and rels[at] is rel:
+            return at
+        if at + 1 < len(rels) and rels[at + 1] is rel:
+            self._hint = at + 1
+            return at + 1
         at = bisect_left(rels, rel)
-        return at if at < len(rels) and rels[at] == rel else None
+        if at < len(rels) and rels[at] == rel:
+            self._hint = at
+            return at
+        return None
+
+    _MISSING = object()
+
+    def pop(self, rel: str, default: object = _MISSING) -> object:  # type: ignore[override]  # one lookup, not two
+        at = self._place(rel)
+        if at is not None and self._held[at]:
+            self._held[at] = 0
+            return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
+        if default is self._MISSING:
+            return self._others.pop(rel)
+        return self._others.pop(rel, default)
 
     def __getitem__(self, rel: str) -> bytes:
         at = self._place(rel)
