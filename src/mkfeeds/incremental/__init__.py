@@ -596,8 +596,8 @@ class Incremental:
             except sqlite3.Error as exc:
                 self._lost(exc, reading=True)
         entry = self._decode_entry(key, text)
-        memory, digest = self._memory, self._digests.get(key.source)
-        if entry is not None and memory is not None and digest is not None:
+        memory = self._memory
+        if entry is not None and memory is not None and (digest := self._digests.get(key.source)) is not None:
             memory.keep_entry(key.source, digest, entry)
         return entry
 
@@ -648,8 +648,8 @@ class Incremental:
         packed = self._entries.get(key.source)
         if packed is not None:
             return zlib.decompress(packed).decode("utf-8", "surrogatepass")
-        memory, digest = self._memory, self._digests.get(key.source)
-        if memory is not None and digest is not None:  # decoded by an earlier build
+        memory = self._memory
+        if memory is not None and (digest := self._digests.get(key.source)) is not None:  # decoded earlier
             known = memory.entries.get(key.source)
             if known is not None and known[0] == digest and EntryKey.of(known[1]) == key:
                 return known[1]

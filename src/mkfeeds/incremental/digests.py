@@ -57,6 +57,12 @@ class ListedDigests(MutableMapping[str, bytes]):
             return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
         return self._others[rel]
 
+    def get(self, rel: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]  # no exception
+        at = self._place(rel)
+        if at is not None and self._held[at]:
+            return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
+        return self._others.get(rel, default)
+
     def __setitem__(self, rel: str, digest: bytes) -> None:
         at = self._place(rel)
         if at is not None and type(digest) is bytes and len(digest) == SIZE:
