@@ -347,8 +347,7 @@ class Incremental:
             self._rows = rows
             if memory is None:
                 self._cold = store.packed_rows(self._shared_positions)
-            self._reuse = fresh if memory is not None else None
-            return fresh
+            return fresh  # held for a memory since the start
         else:
             source_rels = sources.rels if isinstance(sources, Listing) else [source.rel for source in sources]
             reuse = Reuse([None] * count, [], {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterator, MutableMapping
 
 from mkfeeds.source import Listing
@@ -21,7 +20,7 @@ class ListedDigests(MutableMapping[str, bytes]):
     def __init__(self, listing: Listing) -> None:
         if not listing.in_path_order:
             raise ValueError("the listing's paths are not sorted")
-        self._rels = listing.rels
+        self._listing, self._rels = listing, listing.rels
         self._buffer = bytearray(SIZE * len(self._rels))
         self._held = bytearray(len(self._rels))
         self._others: dict[str, bytes] = {}
@@ -34,11 +33,13 @@ class ListedDigests(MutableMapping[str, bytes]):
         if at + 1 < len(rels) and rels[at + 1] is rel:
             self._hint = at + 1
             return at + 1
-        at = bisect_left(rels, rel)
-        if at < len(rels) and rels[at] == rel:
-            self._hint = at
-            return at
-        return None
+        found = self._listing.position(rel)
+        if found is not None:
+            self._hint = found
+        return found
+
+    def _digest_at(self, at: int) -> bytes:
+        return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
 
     _MISSING = object()
 
@@ -46,7 +47,7 @@ class ListedDigests(MutableMapping[str, bytes]):
         at = self._place(rel)
         if at is not None and self._held[at]:
             self._held[at] = 0
-            return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
+            return self._digest_at(at)
         if default is self._MISSING:
             return self._others.pop(rel)
         return self._others.pop(rel, default)
@@ -54,13 +55,13 @@ class ListedDigests(MutableMapping[str, bytes]):
     def __getitem__(self, rel: str) -> bytes:
         at = self._place(rel)
         if at is not None and self._held[at]:
-            return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
+            return self._digest_at(at)
         return self._others[rel]
 
     def get(self, rel: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]  # no exception
         at = self._place(rel)
         if at is not None and self._held[at]:
-            return bytes(self._buffer[SIZE * at:SIZE * (at + 1)])
+            return self._digest_at(at)
         return self._others.get(rel, default)
 
     def __setitem__(self, rel: str, digest: bytes) -> None:

@@ -10,12 +10,11 @@ import stat as stat_module
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from mkfeeds.model import EntryKey, Problem
-from mkfeeds.source import Listing, SourceFile
+from mkfeeds.source import SourceFile, stats_of
 
 
 def feed_digest(environment: str, spec: Any, sources: Mapping[str, SourceFile],
@@ -32,17 +31,14 @@ def feed_digest(environment: str, spec: Any, sources: Mapping[str, SourceFile],
     return digest.hexdigest()
 
 
-def input_line(s: SourceFile) -> str:
-    """What the inputs digest takes of one article file: its path and stat (the rows'
-    own test of a file being unchanged)."""
-    return f"{s.rel}\0{s.size}\0{s.mtime_ns}\0{s.ctime_ns}\0{s.ino}"
-
-
 def input_lines(sources: Sequence[SourceFile]) -> list[str]:
-    """``input_line`` of every file, in order (of a ``Listing``, from its columns)."""
-    if isinstance(sources, Listing):
-        return [f"{rel}\0{size}\0{mtime}\0{ctime}\0{ino}" for rel, size, mtime, ctime, ino in sources.stats()]
-    return list(map(input_line, sources))
+    """What the inputs digest takes of each article file, in order: its path and stat
+    (the rows' own test of a file being unchanged)."""
+    return [f"{rel}\0{size}\0{mtime}\0{ctime}\0{ino}" for rel, size, mtime, ctime, ino in stats_of(sources)]
+
+
+def input_line(source: SourceFile) -> str:
+    return input_lines([source])[0]
 
 
 INPUT_CHUNK = 1024  # lines a digest of its own: a process that remembers them hashes again only those that changed
@@ -174,8 +170,7 @@ def replay(text: Any, inputs: str, sources: Sequence[SourceFile], now: datetime,
     if record.next_due is not None and now >= record.next_due:
         return None
     limit = record.started_ns - racy_ns  # as git's index: the mtime decides what is racy; the
-    newest = sources.newest_mtime_ns() if isinstance(sources, Listing) else max(
-        map(attrgetter("mtime_ns"), sources), default=None)
+    newest = max((mtime for _, _, mtime, _, _ in stats_of(sources)), default=None)
     if newest is not None and newest > limit:  # change time and inode are compared for equality
         return None
     return record

@@ -35,7 +35,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from operator import itemgetter
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 SCHEMA_VERSION = 8  # the table layout, the JSON shape of a row, the sealed records; bump on any change
 APPLICATION_ID = 0x6D6B6664  # "mkfd": marks an SQLite file as an mkfeeds state file
@@ -309,11 +309,8 @@ class Store:
 
     def write_index(self, rows: Rows, shared: frozenset[int]) -> None:
         """The row index: each column as a BLOB of its own, in this transaction."""
-        self._db.execute("DELETE FROM meta WHERE key LIKE 'row_index/%'")
-        for position, column in enumerate(rows.columns):
-            self.set_meta(f"row_index/{position}", _column_blob(column, position in shared))
-        self.set_meta("row_index", self.width)
-        self.set_index_changes(frozenset())
+        self._write_index((position, _column_blob(column, position in shared))
+                          for position, column in enumerate(rows.columns))
 
     def packed_rows(self, shared: frozenset[int]) -> PackedRows:
         """Rows to pack as a cold build puts them, spilled to an unnamed file beside the
@@ -331,8 +328,11 @@ class Store:
         path order): each column's BLOB made and written one at a time."""
         if not packed.in_order:
             raise ValueError("rows packed out of path order")
+        self._write_index(packed.blobs())
+
+    def _write_index(self, blobs: Iterable[tuple[int, bytes]]) -> None:
         self._db.execute("DELETE FROM meta WHERE key LIKE 'row_index/%'")
-        for position, blob in packed.blobs():
+        for position, blob in blobs:
             self.set_meta(f"row_index/{position}", blob)
         self.set_meta("row_index", self.width)
         self.set_index_changes(frozenset())
@@ -459,7 +459,6 @@ class PackedRows:
 
     def __init__(self, width: int, shared: frozenset[int], spill: BinaryIO | None = None) -> None:
         self.width, self.shared = width, shared
-        self.count = 0
         self.in_order = True
         self._last: str | None = None
         self._tables: dict[int, dict[Any, int]] = {position: {} for position in shared}
@@ -477,7 +476,6 @@ class PackedRows:
                 self.in_order = False
             self._last = row[0]
         self._pending.extend(rows)
-        self.count += len(rows)
         while len(self._pending) >= self.CHUNK:
             self._pack(self.CHUNK)
 
@@ -516,25 +514,16 @@ class PackedRows:
         self._pack()
         for position in range(self.width):
             if position in self.shared:
-                data = marshal.dumps(("t", list(self._tables[position]), array("I", self._codes[position]).tobytes()), 4)
+                yield position, _table_blob(list(self._tables[position]), array("I", self._codes[position]))
             else:
-                data = marshal.dumps(("z", [self._chunk(held) for held in self._chunks[position]]), 4)
-            yield position, _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
+                yield position, _framed(marshal.dumps(("z", [self._chunk(held) for held in self._chunks[position]]), 4))
 
     def rows(self) -> Rows:
         """The rows unpacked, as the columns of ``Rows`` (in the order they came)."""
-        self._pack()
-        columns: list[list[Any]] = []
-        for position in range(self.width):
-            if position in self.shared:
-                values = list(self._tables[position])
-                columns.append(list(map(values.__getitem__, self._codes[position])))
-            else:
-                column: list[Any] = []
-                for held in self._chunks[position]:
-                    column.extend(marshal.loads(zlib.decompress(self._chunk(held))))
-                columns.append(column)
-        return Rows(columns)
+        columns = [_column_of_blob(blob) for _, blob in self.blobs()]
+        if any(column is None for column in columns):
+            raise ValueError("packed rows that do not unpack")
+        return Rows(cast("list[list[Any]]", columns))
 
     def close(self) -> None:
         if self._spill is not None:
@@ -549,9 +538,16 @@ def _column_blob(column: list[Any], shared: bool) -> bytes:
     if shared:
         table: dict[Any, int] = {}
         codes = array("I", [table.setdefault(value, len(table)) for value in column])
-        data = marshal.dumps(("t", list(table), codes.tobytes()), 4)
-    else:
-        data = marshal.dumps(("l", column), 4)
+        return _table_blob(list(table), codes)
+    return _framed(marshal.dumps(("l", column), 4))
+
+
+def _table_blob(values: list[Any], codes: array) -> bytes:
+    """A column as its distinct values and a four-byte code per row."""
+    return _framed(marshal.dumps(("t", values, codes.tobytes()), 4))
+
+
+def _framed(data: bytes) -> bytes:
     return _INDEX_FORMAT + data + zlib.crc32(data).to_bytes(4, "big")
 
 
